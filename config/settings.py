@@ -1,0 +1,206 @@
+"""Django settings for the Neno SACCO C2B capture service.
+
+Everything a deployment changes comes from the environment (see ``.env.example``); this module
+only holds the defaults and the wiring. Unset ``DATABASE_URL`` means SQLite in the repository
+root, the embedded default that lets ``make demo`` run with nothing installed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import env_bool, env_choice, env_decimal, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+
+SECRET_KEY = env_str("DJANGO_SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "Set the environment variable DJANGO_SECRET_KEY (or DJANGO_DEBUG=true for development)."
+        )
+    SECRET_KEY = "insecure-development-key-never-use-in-production"  # noqa: S105
+
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "c2b",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL,
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the web app and the workers read while one of them writes; IMMEDIATE takes the
+    # write lock at BEGIN so concurrent writers queue on busy_timeout instead of failing.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The OAuth token must be shared by every process (a new token may invalidate the old one), so the
+# default cache lives in the database every process already shares.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "django_cache",
+    }
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "Africa/Nairobi"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+if DEBUG:
+    STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+WHITENOISE_USE_FINDERS = DEBUG
+
+LOGIN_URL = "/accounts/login/"
+
+# --- HTTP security (TLS terminates at the reverse proxy; see README "Running in production") ----
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0)
+
+# --- C2B callbacks ---------------------------------------------------------------------------
+# Tokens accepted in the callback path. Several may be listed (comma-separated) so a token can be
+# rotated without downtime: add the new one, re-register URLs, then drop the old one.
+C2B_CALLBACK_TOKENS = env_list("C2B_CALLBACK_TOKEN")
+if not C2B_CALLBACK_TOKENS and not DEBUG:
+    raise ImproperlyConfigured(
+        "Set the environment variable C2B_CALLBACK_TOKEN: a long random string that goes in the "
+        "callback URLs (python -c 'import secrets; print(secrets.token_urlsafe(32))')."
+    )
+C2B_CALLBACK_BASE_URL = env_str("C2B_CALLBACK_BASE_URL", "http://127.0.0.1:8000")
+C2B_MAX_BODY_BYTES = 64 * 1024
+
+# Safaricom's published callback source addresses (../shared/daraja.md, "Callback sources").
+SAFARICOM_CALLBACK_IPS = [
+    "196.201.214.200",
+    "196.201.214.206",
+    "196.201.213.114",
+    "196.201.214.207",
+    "196.201.214.208",
+    "196.201.213.44",
+    "196.201.212.127",
+    "196.201.212.138",
+    "196.201.212.129",
+    "196.201.212.136",
+    "196.201.212.74",
+    "196.201.212.69",
+    "196.201.212.128",
+    "196.201.212.132",
+]
+C2B_ALLOWED_IPS = env_list("C2B_ALLOWED_IPS", ["*"] if DEBUG else SAFARICOM_CALLBACK_IPS)
+C2B_TRUSTED_PROXIES = env_list("C2B_TRUSTED_PROXIES", [])
+
+# The shortcode that exists without anyone touching the admin (created on migrate if missing).
+C2B_DEFAULT_SHORTCODE = env_str("C2B_DEFAULT_SHORTCODE")
+C2B_DEFAULT_SHORTCODE_KIND = env_choice(
+    "C2B_DEFAULT_SHORTCODE_KIND", {"paybill", "till"}, "paybill"
+)
+C2B_DEFAULT_ENVIRONMENT = env_choice(
+    "C2B_DEFAULT_ENVIRONMENT", {"sandbox", "production"}, "sandbox"
+)
+C2B_DEFAULT_API_VERSION = env_choice("C2B_DEFAULT_API_VERSION", {"v1", "v2"}, "v2")
+C2B_DEFAULT_RESPONSE_TYPE = env_choice(
+    "C2B_DEFAULT_RESPONSE_TYPE", {"Completed", "Cancelled"}, "Completed"
+)
+C2B_DEFAULT_MIN_AMOUNT = env_decimal("C2B_DEFAULT_MIN_AMOUNT")
+C2B_DEFAULT_MAX_AMOUNT = env_decimal("C2B_DEFAULT_MAX_AMOUNT")
+C2B_DEFAULT_ACCOUNT_PATTERN = env_str("C2B_DEFAULT_ACCOUNT_PATTERN")
+
+# --- Daraja ----------------------------------------------------------------------------------
+DARAJA_BASE_URL = env_str("DARAJA_BASE_URL", "https://sandbox.safaricom.co.ke").rstrip("/")
+DARAJA_CONSUMER_KEY = env_str("DARAJA_CONSUMER_KEY")
+DARAJA_CONSUMER_SECRET = env_str("DARAJA_CONSUMER_SECRET")
+DARAJA_TIMEOUT_SECONDS = env_int("DARAJA_TIMEOUT_SECONDS", 30)
+# The emulator and local development register http://127.0.0.1 callback URLs, which Safaricom
+# refuses; this switch relaxes only the localhost rule, and never in production mode.
+DARAJA_ALLOW_LOCAL_CALLBACKS = env_bool("DARAJA_ALLOW_LOCAL_CALLBACKS", DEBUG)
+
+# --- Logging: no secrets, no full phone numbers (see c2b/logging.py) --------------------------
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "c2b": {"level": LOG_LEVEL},
+        "daraja": {"level": LOG_LEVEL},
+    },
+}

@@ -1,0 +1,76 @@
+"""Fixtures shared by every room's tests: a small named world of shortcodes and payloads."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+
+PAYLOADS = Path(__file__).parent / "c2b" / "tests" / "payloads"
+TOKEN = "test-callback-token"
+
+
+def load_payload(name: str, **changes: Any) -> dict[str, Any]:
+    """A real-shaped callback body from c2b/tests/payloads, with keys changed or (None) removed."""
+    data = json.loads((PAYLOADS / f"{name}.json").read_text())
+    for key, value in changes.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    return data
+
+
+@pytest.fixture
+def payload() -> Callable[..., dict[str, Any]]:
+    return load_payload
+
+
+@pytest.fixture
+def make_shortcode(db) -> Callable[..., Any]:
+    from c2b.models import Shortcode
+
+    def make(number: str = "600984", **fields: Any) -> Shortcode:
+        return Shortcode.objects.create(number=number, **fields)
+
+    return make
+
+
+@pytest.fixture
+def paybill(make_shortcode):
+    """The SACCO's paybill, as the payload fixtures address it."""
+    make_shortcode("600638", kind="till")
+    make_shortcode("6009841", name="Seven-digit paybill")
+    return make_shortcode("600984", name="Main paybill")
+
+
+class CallbackClient:
+    """Posts to the callback URLs the way M-Pesa does."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    def url(self, kind: str, token: str = TOKEN, slash: bool = False) -> str:
+        return f"/api/v1/c2b/{token}/{kind}" + ("/" if slash else "")
+
+    def post(self, kind: str, body: dict | bytes | str, *, token: str = TOKEN, **extra: Any):
+        if isinstance(body, dict):
+            body = json.dumps(body)
+        return self.client.post(
+            self.url(kind, token), data=body, content_type="application/json", **extra
+        )
+
+    def confirm(self, body, **extra: Any):
+        return self.post("confirmation", body, **extra)
+
+    def validate(self, body, **extra: Any):
+        return self.post("validation", body, **extra)
+
+
+@pytest.fixture
+def mpesa(client: Client) -> CallbackClient:
+    return CallbackClient(client)

@@ -1,0 +1,1 @@
+"""The one door to Safaricom's Daraja API (or the local emulator that behaves like it)."""

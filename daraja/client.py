@@ -1,0 +1,239 @@
+"""Daraja HTTP client: OAuth, C2B URL registration and simulation.
+
+Every call the project makes to Safaricom (or to the emulator) goes through ``DarajaClient``;
+tests mock HTTP here and nowhere else. The OAuth token is kept in the shared Django cache so that
+every process and host uses one token: Daraja's documentation says a new token invalidates the
+previous one, so processes that each fetched their own would keep logging each other out.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+
+from daraja.errors import DarajaError
+
+logger = logging.getLogger(__name__)
+
+# Refresh this long before Daraja's stated expiry, so a token never expires mid-request.
+EXPIRY_MARGIN_SECONDS = 60
+_LOCK_SECONDS = 15
+
+
+class Cache(Protocol):
+    def get(self, key: str, default: Any = None) -> Any: ...
+    def set(self, key: str, value: Any, timeout: float | None = None) -> None: ...
+    def add(self, key: str, value: Any, timeout: float | None = None) -> bool: ...
+    def delete(self, key: str) -> Any: ...
+
+
+@dataclass(frozen=True)
+class RegisterResult:
+    originator_conversation_id: str
+    description: str
+    raw: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SimulateResult:
+    originator_conversation_id: str
+    description: str
+    raw: dict[str, Any]
+
+
+class DarajaClient:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        consumer_key: str,
+        consumer_secret: str,
+        cache: Cache,
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        if not consumer_key or not consumer_secret:
+            raise DarajaError(
+                "Set DARAJA_CONSUMER_KEY and DARAJA_CONSUMER_SECRET (from the Daraja portal app)."
+            )
+        self.base_url = base_url.rstrip("/")
+        self._key = consumer_key
+        self._secret = consumer_secret
+        self._cache = cache
+        fingerprint = hashlib.sha256(f"{self.base_url}|{consumer_key}".encode()).hexdigest()[:16]
+        self._token_key = f"daraja:token:{fingerprint}"
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> DarajaClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- OAuth -------------------------------------------------------------------------------
+
+    def access_token(self, *, force_refresh: bool = False) -> str:
+        if force_refresh:
+            self._cache.delete(self._token_key)
+        cached = self._cache.get(self._token_key)
+        if cached:
+            return cached
+        # One process refreshes while the others wait briefly and pick up its token.
+        if self._cache.add(f"{self._token_key}:lock", 1, timeout=_LOCK_SECONDS):
+            try:
+                return self._fetch_token()
+            finally:
+                self._cache.delete(f"{self._token_key}:lock")
+        deadline = time.monotonic() + _LOCK_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+            cached = self._cache.get(self._token_key)
+            if cached:
+                return cached
+        return self._fetch_token()
+
+    def _fetch_token(self) -> str:
+        basic = base64.b64encode(f"{self._key}:{self._secret}".encode()).decode()
+        response = self._send(
+            "GET",
+            "/oauth/v1/generate",
+            params={"grant_type": "client_credentials"},
+            headers={"Authorization": f"Basic {basic}"},
+        )
+        data = _json(response)
+        if (
+            response.status_code != 200
+            or not isinstance(data, dict)
+            or not data.get("access_token")
+        ):
+            raise DarajaError.from_response(response.status_code, data)
+        try:
+            lifetime = int(str(data.get("expires_in", "3599")).strip())
+        except ValueError:
+            lifetime = 3599
+        token = str(data["access_token"])
+        self._cache.set(self._token_key, token, timeout=max(lifetime - EXPIRY_MARGIN_SECONDS, 1))
+        logger.info("Daraja access token refreshed (valid %ss)", lifetime)
+        return token
+
+    # --- C2B ---------------------------------------------------------------------------------
+
+    def register_urls(
+        self,
+        *,
+        shortcode: str,
+        confirmation_url: str,
+        validation_url: str,
+        response_type: str,
+        api_version: str = "v2",
+    ) -> RegisterResult:
+        data = self._authorised_post(
+            f"/mpesa/c2b/{_version(api_version)}/registerurl",
+            {
+                "ShortCode": str(shortcode),
+                "ResponseType": response_type,
+                "ConfirmationURL": confirmation_url,
+                "ValidationURL": validation_url,
+            },
+        )
+        code = str(data.get("ResponseCode", "")).strip()
+        description = str(data.get("ResponseDescription", "")).strip()
+        # Current replies carry ResponseCode "0"; old v1 replies only said "success".
+        if code == "0" or (not code and description.lower() == "success"):
+            return RegisterResult(_conversation_id(data), description, data)
+        raise DarajaError.from_response(200, data)
+
+    def simulate(
+        self,
+        *,
+        shortcode: str,
+        command_id: str,
+        amount: str,
+        msisdn: str,
+        bill_ref_number: str = "",
+        api_version: str = "v2",
+    ) -> SimulateResult:
+        body: dict[str, Any] = {
+            "ShortCode": str(shortcode),
+            "CommandID": command_id,
+            "Amount": str(amount),
+            "Msisdn": str(msisdn),
+        }
+        if command_id == "CustomerPayBillOnline":
+            body["BillRefNumber"] = bill_ref_number
+        data = self._authorised_post(f"/mpesa/c2b/{_version(api_version)}/simulate", body)
+        if str(data.get("ResponseCode", "")).strip() == "0":
+            return SimulateResult(
+                _conversation_id(data), str(data.get("ResponseDescription", "")), data
+            )
+        raise DarajaError.from_response(200, data)
+
+    # --- plumbing ----------------------------------------------------------------------------
+
+    def _authorised_post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST with the shared token; on an invalid-token answer refresh once and retry once."""
+        for attempt in (1, 2):
+            token = self.access_token(force_refresh=attempt == 2)
+            response = self._send(
+                "POST", path, json=body, headers={"Authorization": f"Bearer {token}"}
+            )
+            data = _json(response)
+            if response.status_code == 200 and isinstance(data, dict) and "errorCode" not in data:
+                return data
+            error = DarajaError.from_response(response.status_code, data)
+            if attempt == 1 and error.is_invalid_token:
+                logger.info("Daraja refused the token (%s); refreshing once", error.code)
+                continue
+            raise error
+        raise AssertionError("unreachable")
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            return self._http.request(method, path, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise DarajaError(f"Daraja did not answer in time ({self.base_url}{path}).") from exc
+        except httpx.HTTPError as exc:
+            raise DarajaError(f"Could not reach Daraja at {self.base_url}: {exc}") from exc
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return {"errorMessage": response.text[:200]}
+
+
+def _version(api_version: str) -> str:
+    if api_version not in ("v1", "v2"):
+        raise DarajaError(f"Unknown Daraja C2B API version {api_version!r}: use v1 or v2.")
+    return api_version
+
+
+def _conversation_id(data: dict[str, Any]) -> str:
+    # Daraja really spells it "OriginatorCoversationID"; accept the corrected spelling too.
+    return str(data.get("OriginatorCoversationID") or data.get("OriginatorConversationID") or "")
+
+
+def get_client(**overrides: Any) -> DarajaClient:
+    """The client configured from Django settings (``DARAJA_*``)."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    options: dict[str, Any] = {
+        "base_url": settings.DARAJA_BASE_URL,
+        "consumer_key": settings.DARAJA_CONSUMER_KEY,
+        "consumer_secret": settings.DARAJA_CONSUMER_SECRET,
+        "cache": cache,
+        "timeout": settings.DARAJA_TIMEOUT_SECONDS,
+    }
+    options.update(overrides)
+    return DarajaClient(**options)
