@@ -34,7 +34,7 @@ def test_same_confirmation_from_many_threads_at_once_is_stored_once(make_shortco
                 content_type="application/json",
             )
             statuses.append(response.status_code)
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+        except BaseException as exc:  # reported by the main thread
             errors.append(exc)
         finally:
             connections.close_all()

@@ -89,7 +89,9 @@ def test_trailing_slash_reaches_the_same_endpoint(client, paybill, payload):
 
 
 def test_rotated_token_is_still_accepted(mpesa, paybill, payload):
-    response = mpesa.post("confirmation", payload("confirmation_v2_masked"), token="old-rotated-token")
+    response = mpesa.post(
+        "confirmation", payload("confirmation_v2_masked"), token="old-rotated-token"
+    )
     assert response.status_code == 200
 
 

@@ -35,8 +35,11 @@ def test_unknown_keys_are_kept_as_extra():
 def test_fractional_number_amount_is_exact_decimal():
     import json
 
-    data = json.loads('{"TransID":"AB12CD34EF","TransAmount":10.1,"BusinessShortCode":"600984",'
-                      '"TransTime":"20261127101010"}', parse_float=Decimal)
+    data = json.loads(
+        '{"TransID":"AB12CD34EF","TransAmount":10.1,"BusinessShortCode":"600984",'
+        '"TransTime":"20261127101010"}',
+        parse_float=Decimal,
+    )
     assert parse_c2b(data).amount == Decimal("10.10")
 
 

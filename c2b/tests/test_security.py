@@ -14,7 +14,9 @@ SAFARICOM = "196.201.214.200"
 def test_callback_from_an_allowed_address_is_accepted(mpesa, paybill, payload):
     response = mpesa.confirm(payload("confirmation_v2_masked"), REMOTE_ADDR=SAFARICOM)
     assert response.status_code == 200
-    assert mpesa.confirm(payload("confirmation_v1_hashed"), REMOTE_ADDR="10.9.3.4").status_code == 200
+    assert (
+        mpesa.confirm(payload("confirmation_v1_hashed"), REMOTE_ADDR="10.9.3.4").status_code == 200
+    )
 
 
 @override_settings(C2B_ALLOWED_IPS=[SAFARICOM])
@@ -55,8 +57,9 @@ def test_forged_left_most_forwarded_address_is_not_believed(mpesa, paybill, payl
 
 @override_settings(C2B_ALLOWED_IPS=[SAFARICOM])
 def test_wrong_token_is_404_before_the_address_check(mpesa, paybill, payload):
-    response = mpesa.post("confirmation", payload("confirmation_v2_masked"), token="nope",
-                          REMOTE_ADDR="203.0.113.9")
+    response = mpesa.post(
+        "confirmation", payload("confirmation_v2_masked"), token="nope", REMOTE_ADDR="203.0.113.9"
+    )
     assert response.status_code == 404
 
 

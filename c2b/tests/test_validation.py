@@ -16,8 +16,12 @@ def reject(code):
 
 
 def test_payment_within_rules_is_accepted_and_recorded(mpesa, make_shortcode, payload):
-    make_shortcode("600984", min_amount=Decimal("10"), max_amount=Decimal("150000"),
-                   account_pattern=r"NS ?\d{5}")
+    make_shortcode(
+        "600984",
+        min_amount=Decimal("10"),
+        max_amount=Decimal("150000"),
+        account_pattern=r"NS ?\d{5}",
+    )
     response = mpesa.validate(payload("validation_v2"))
 
     assert response.status_code == 200
@@ -75,9 +79,7 @@ def test_confirmation_is_linked_to_its_validation_decision(mpesa, paybill, paylo
     assert Payment.objects.get().validation == ValidationDecision.objects.get()
 
 
-def test_confirmation_after_a_rejected_validation_is_still_recorded(
-    mpesa, make_shortcode, payload
-):
+def test_confirmation_after_a_rejected_validation_is_still_recorded(mpesa, make_shortcode, payload):
     # ResponseType Completed + a late answer can complete a payment we rejected: money moved.
     make_shortcode("600984", max_amount=Decimal("100"))
     mpesa.validate(payload("validation_v2"))

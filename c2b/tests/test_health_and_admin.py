@@ -1,0 +1,48 @@
+from unittest import mock
+
+import pytest
+from django.db import OperationalError
+
+from c2b.models import CallbackReceipt, Payment
+from conftest import load_payload
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz_reports_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_is_503_when_the_database_is_unreachable(client):
+    with mock.patch("c2b.views.connection.cursor", side_effect=OperationalError("down")):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["database"] == "unreachable"
+
+
+def test_admin_lists_payments_and_receipts_read_only(admin_client, mpesa, paybill):
+    mpesa.confirm(load_payload("confirmation_v2_masked"))
+    payment = Payment.objects.get()
+    receipt = CallbackReceipt.objects.get()
+    assert admin_client.get("/admin/c2b/payment/").status_code == 200
+    assert (
+        admin_client.get("/admin/c2b/callbackreceipt/?status__exact=processed").status_code == 200
+    )
+    page = admin_client.get(f"/admin/c2b/callbackreceipt/{receipt.pk}/change/")
+    assert b"TKR3XYZ9AB" in page.content
+    response = admin_client.post(f"/admin/c2b/payment/{payment.pk}/change/", {"amount": "1"})
+    assert response.status_code == 403
+
+
+def test_admin_action_reprocesses_failed_receipts(admin_client, mpesa, make_shortcode):
+    mpesa.confirm(load_payload("confirmation_v2_masked"))
+    make_shortcode("600984")
+    receipt = CallbackReceipt.objects.get()
+    admin_client.post(
+        "/admin/c2b/callbackreceipt/",
+        {"action": "reprocess", "_selected_action": [receipt.pk]},
+    )
+    receipt.refresh_from_db()
+    assert receipt.status == "processed"

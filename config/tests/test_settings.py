@@ -1,0 +1,108 @@
+"""Configuration comes from the environment and fails with a message naming what to set."""
+
+import os
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.core.checks import run_checks
+from django.core.exceptions import ImproperlyConfigured
+from django.test import override_settings
+
+from config.env import env_bool, env_choice, env_decimal, env_int, env_list, env_str
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start_django(**env):
+    """Import the real settings in a fresh interpreter with exactly ``env``."""
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "C2B_", "DARAJA_"))
+    }
+    clean.update(env, DJANGO_SETTINGS_MODULE="config.settings")
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_app_refuses_to_start_without_a_callback_token_unless_debug():
+    result = start_django(DJANGO_SECRET_KEY="x")
+    assert result.returncode != 0
+    assert "C2B_CALLBACK_TOKEN" in result.stderr
+    assert start_django(DJANGO_DEBUG="true").returncode == 0
+
+
+def test_app_refuses_to_start_without_a_secret_key_unless_debug():
+    result = start_django(C2B_CALLBACK_TOKEN="t")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_secret_can_come_from_a_file(tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text("from-a-file\n")
+    result = start_django(DJANGO_SECRET_KEY_FILE=str(secret), C2B_CALLBACK_TOKEN="t")
+    assert result.returncode == 0, result.stderr
+
+
+def test_malformed_boolean_names_the_variable(monkeypatch):
+    monkeypatch.setenv("SOME_FLAG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="SOME_FLAG must be true or false"):
+        env_bool("SOME_FLAG")
+
+
+def test_typed_helpers_read_and_default(monkeypatch):
+    monkeypatch.setenv("N", "5")
+    monkeypatch.setenv("L", " a, b ,,c ")
+    monkeypatch.setenv("D", "10.50")
+    monkeypatch.setenv("B", "yes")
+    assert env_int("N", 1) == 5
+    assert env_int("MISSING", 7) == 7
+    assert env_list("L") == ["a", "b", "c"]
+    assert env_list("MISSING", ["*"]) == ["*"]
+    assert env_decimal("D") == Decimal("10.50")
+    assert env_bool("B") is True
+    assert env_str("MISSING", "default") == "default"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "call", "message"),
+    [
+        ("N", "five", lambda: env_int("N", 1), "N must be a whole number"),
+        ("D", "ten", lambda: env_decimal("D"), "D must be a number"),
+        ("C", "v3", lambda: env_choice("C", {"v1", "v2"}, "v1"), "C must be one of v1, v2"),
+        ("R", "", lambda: env_str("R", required=True), "Set the environment variable R"),
+    ],
+)
+def test_bad_values_name_the_variable(monkeypatch, name, value, call, message):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ImproperlyConfigured, match=message):
+        call()
+
+
+def test_unreadable_secret_file_names_the_variable(monkeypatch):
+    monkeypatch.setenv("TOKEN_FILE", "/nonexistent/secret")
+    with pytest.raises(ImproperlyConfigured, match="TOKEN_FILE"):
+        env_str("TOKEN")
+
+
+def _check_ids(**settings):
+    with override_settings(**settings):
+        return {m.id for m in run_checks(include_deployment_checks=True)}
+
+
+def test_deploy_checks_warn_about_an_emulator_host_and_open_allowlist():
+    ids = _check_ids(DARAJA_BASE_URL="http://127.0.0.1:8001", C2B_ALLOWED_IPS=["*"])
+    assert {"c2b.W001", "c2b.W003"} <= ids
+
+
+def test_deploy_checks_warn_when_safaricom_would_refuse_the_callback_urls():
+    assert "c2b.W002" in _check_ids(C2B_CALLBACK_BASE_URL="http://localhost:8000")
+    assert "c2b.W002" not in _check_ids(C2B_CALLBACK_BASE_URL="https://pay.nenosacco.co.ke")
