@@ -1,0 +1,5 @@
+import sys
+
+from daraja_emulator.cli import main
+
+sys.exit(main())
