@@ -1,0 +1,37 @@
+"""``python -m bench [capture|staff|all] [options]``: run the benchmarks, capture first.
+
+``capture`` options go to bench.capture (``python -m bench capture --help``); ``staff`` runs
+bench.staff_scale when that module exists. Exit status is non-zero when any part missed a target.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from bench import capture
+
+PARTS = ("capture", "staff", "all")
+
+
+def main(argv: list[str]) -> int:
+    part, rest = ("all", argv)
+    if argv and argv[0] in PARTS:
+        part, rest = argv[0], argv[1:]
+    status = 0
+    if part in ("capture", "all"):
+        status |= capture.main(rest if part == "capture" else [])
+    if part in ("staff", "all"):
+        if (Path(__file__).parent / "staff_scale.py").exists():
+            print("\n== Staff web app at scale (bench.staff_scale) ==", flush=True)
+            cmd = [sys.executable, "-m", "bench.staff_scale", *(rest if part == "staff" else [])]
+            status |= subprocess.run(cmd, check=False).returncode  # noqa: S603
+        elif part == "staff":
+            print("bench/staff_scale.py does not exist yet: nothing to run.")
+            return 1
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,481 @@
+"""Capture benchmark: confirmations against the app as production runs it (gunicorn + PostgreSQL).
+
+For every server variant: a fresh database cloned from a migrated template (shortcode 600984
+added), gunicorn started with config/gunicorn.py and the variant's environment, a warm-up, then
+a closed loop of 16 connections sending real-shaped confirmation bodies, most with a new TransID
+and a share that are byte-for-byte redeliveries of earlier ones. Afterwards the database is
+asked whether every unique TransID is stored exactly once and every redelivery left a
+``duplicate`` receipt. The minimal baseline (bench/baseline) is measured the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import random
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+
+from bench import loadgen
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+PAYLOAD = ROOT / "c2b" / "tests" / "payloads" / "confirmation_v2_masked.json"
+RESULTS = ROOT / "bench-results"
+PG_ADMIN = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_BASE = PG_ADMIN.rsplit("/", 1)[0]
+APP_DB, BASELINE_DB = "neno_bench", "neno_bench_baseline"
+APP_TEMPLATE, BASELINE_TEMPLATE = "neno_bench_tpl", "neno_bench_baseline_tpl"
+TOKEN = "bench-" + secrets.token_urlsafe(24)
+SHORTCODE = "600984"
+ACCEPTED = b'"ResultCode": 0'
+
+# Targets from the capture-core issue.
+TARGET_P99_MS = 25.0
+CONNECTIONS = 16
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    project: str  # "app" or "baseline"
+    worker_class: str
+    workers: int
+    threads: int = 1
+    extra_env: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def label(self) -> str:
+        server = f"gunicorn {self.worker_class} {self.workers}w"
+        if self.worker_class == "gthread":
+            server += f"x{self.threads}t"
+        extras = " ".join(f"{k}={v}" for k, v in self.extra_env)
+        return f"{self.project:8} {server}" + (f" {extras}" if extras else "")
+
+
+BASELINE = Variant("baseline-sync4", "baseline", "sync", 4)
+VARIANTS = [
+    Variant("app-sync2", "app", "sync", 2),
+    Variant("app-sync4", "app", "sync", 4),
+    Variant("app-sync6", "app", "sync", 6),
+    Variant("app-gthread2x4", "app", "gthread", 2, 4),
+    Variant("app-gthread2x8", "app", "gthread", 2, 8),
+    Variant("app-gthread3x4", "app", "gthread", 3, 4),
+    Variant("app-gthread4x2", "app", "gthread", 4, 2),
+]
+
+
+@dataclass
+class Outcome:
+    variant: Variant
+    result: loadgen.Result
+    unique_sent: int
+    duplicates_sent: int
+    payments: int
+    receipts: dict[str, int]
+    server_cpu_s: float
+    busy_cpu_s: float
+
+    @property
+    def consistent(self) -> bool:
+        if self.variant.project == "baseline":
+            return self.payments == self.unique_sent + self.duplicates_sent
+        return (
+            self.payments == self.unique_sent
+            and self.receipts.get("processed", 0) == self.unique_sent
+            and self.receipts.get("duplicate", 0) == self.duplicates_sent
+            and sum(self.receipts.values()) == self.unique_sent + self.duplicates_sent
+        )
+
+    @property
+    def clean(self) -> bool:
+        r = self.result
+        return not r.errors and r.bad_bodies == 0 and self.consistent
+
+    def row(self) -> dict:
+        r = self.result
+        n = r.count or 1
+        return {
+            "variant": self.variant.name,
+            "label": self.variant.label,
+            "requests": r.count,
+            "unique": self.unique_sent,
+            "duplicates": self.duplicates_sent,
+            "rps": round(r.rps, 1),
+            "p50_ms": round(r.percentile(0.50) * 1000, 2),
+            "p99_ms": round(r.percentile(0.99) * 1000, 2),
+            "max_ms": round(max(r.latencies_s, default=0) * 1000, 2),
+            "errors": len(r.errors) + r.bad_bodies,
+            "stored": self.payments,
+            "receipts": self.receipts,
+            "consistent": self.consistent,
+            "connects": r.connects,
+            "statuses": r.statuses,
+            "cpu_ms_per_req": {
+                "server": round(self.server_cpu_s * 1000 / n, 2),
+                "loadgen": round(r.client_cpu_s * 1000 / n, 2),
+                "postgres_and_rest": round(
+                    (self.busy_cpu_s - self.server_cpu_s - r.client_cpu_s) * 1000 / n, 2
+                ),
+            },
+            "cpu_busy_pct": round(100 * self.busy_cpu_s / (r.wall_s * (os.cpu_count() or 1)), 1),
+        }
+
+
+# --- PostgreSQL -------------------------------------------------------------------------------
+
+
+def _admin(sql: str) -> None:
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def _drop(name: str) -> None:
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _clone(template: str, name: str) -> None:
+    _drop(name)
+    _admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+
+
+def _url(name: str) -> str:
+    return f"{PG_BASE}/{name}"
+
+
+def _manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run(  # noqa: S603 (our own interpreter and arguments)
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def prepare_templates() -> None:
+    for name in (APP_TEMPLATE, BASELINE_TEMPLATE):
+        _drop(name)
+        _admin(f'CREATE DATABASE "{name}"')
+    _manage(_env("app", APP_TEMPLATE), "migrate", "--noinput")
+    _manage(_env("app", APP_TEMPLATE), "shortcode", "add", SHORTCODE, "--name", "Bench paybill")
+    _manage(_env("baseline", BASELINE_TEMPLATE), "migrate", "--run-syncdb", "--noinput")
+
+
+def drop_all() -> None:
+    for name in (APP_DB, BASELINE_DB, APP_TEMPLATE, BASELINE_TEMPLATE):
+        _drop(name)
+
+
+def _counts(variant: Variant, prefix: str) -> tuple[int, dict[str, int]]:
+    with psycopg.connect(_url(_db(variant))) as conn:
+        if variant.project == "baseline":
+            row = conn.execute(
+                "SELECT count(*) FROM baseline_confirmation WHERE trans_id LIKE %s", [prefix + "%"]
+            ).fetchone()
+            return row[0], {}
+        payments = conn.execute(
+            "SELECT count(*) FROM c2b_payment WHERE trans_id LIKE %s", [prefix + "%"]
+        ).fetchone()[0]
+        receipts = dict(
+            conn.execute(
+                "SELECT status, count(*) FROM c2b_callbackreceipt WHERE trans_id LIKE %s "
+                "GROUP BY status",
+                [prefix + "%"],
+            ).fetchall()
+        )
+        return payments, receipts
+
+
+def _db(variant: Variant) -> str:
+    return APP_DB if variant.project == "app" else BASELINE_DB
+
+
+# --- the server -------------------------------------------------------------------------------
+
+
+def _env(project: str, db: str) -> dict[str, str]:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "C2B_", "GUNICORN_"))
+    }
+    env.update(
+        DATABASE_URL=_url(db),
+        DJANGO_SECRET_KEY="bench-" + "x" * 50,
+        C2B_CALLBACK_TOKEN=TOKEN,
+        C2B_ALLOWED_IPS="*",
+        DJANGO_SETTINGS_MODULE="config.settings" if project == "app" else "bench.baseline.settings",
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve(variant: Variant, log: Path) -> Iterator[tuple[int, subprocess.Popen]]:
+    port = _free_port()
+    env = _env(variant.project, _db(variant))
+    env.update(
+        PORT=str(port),
+        WEB_CONCURRENCY=str(variant.workers),
+        GUNICORN_WORKER_CLASS=variant.worker_class,
+        GUNICORN_THREADS=str(variant.threads),
+        **dict(variant.extra_env),
+    )
+    wsgi = "config.wsgi" if variant.project == "app" else "bench.baseline.wsgi"
+    with log.open("w") as out:
+        proc = subprocess.Popen(  # noqa: S603 (our own gunicorn and arguments)
+            [str(BIN / "gunicorn"), "--config", "config/gunicorn.py", wsgi],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait_listening(port, proc, log)
+            yield port, proc
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _wait_listening(port: int, proc: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {proc.returncode}; see {log}")
+        with contextlib.suppress(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not listen on {port} within 30 s; see {log}")
+
+
+def _tree_cpu_s(pid: int) -> float:
+    """User+system CPU seconds of a process and its children (gunicorn master + workers)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    pids = [pid]
+    with contextlib.suppress(OSError):
+        pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    for p in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def _busy_cpu_s() -> float:
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+# --- the load ---------------------------------------------------------------------------------
+
+
+def bodies(prefix: str, count: int, dup_share: float, seed: int) -> tuple[list[bytes], int, int]:
+    """``count`` confirmation bodies: new TransIDs, and redeliveries of ones sent >= 64 earlier."""
+    template = json.loads(PAYLOAD.read_text())
+    rng = random.Random(seed)
+    unique: list[bytes] = []
+    out: list[bytes] = []
+    for _ in range(count):
+        if len(unique) > 64 and rng.random() < dup_share:
+            out.append(unique[rng.randrange(len(unique) - 64)])
+            continue
+        data = dict(template)
+        data["TransID"] = f"{prefix}{len(unique):07d}"
+        data["TransAmount"] = f"{rng.randrange(50, 150_000)}.00"
+        data["BillRefNumber"] = f"NS {rng.randrange(1, 5000):05d}"
+        body = json.dumps(data).encode()
+        unique.append(body)
+        out.append(body)
+    return out, len(unique), count - len(unique)
+
+
+def measure(variant: Variant, *, requests: int, warmup: int, dup_share: float) -> Outcome:
+    _clone(APP_TEMPLATE if variant.project == "app" else BASELINE_TEMPLATE, _db(variant))
+    run_prefix = "T" + secrets.token_hex(3).upper()
+    path = f"/api/v1/c2b/{TOKEN}/confirmation"
+    RESULTS.mkdir(exist_ok=True)
+    with serve(variant, RESULTS / f"{variant.name}.log") as (port, proc):
+        raw = [
+            loadgen.request_bytes("127.0.0.1", port, path, b)
+            for b in bodies(run_prefix + "W", warmup, dup_share, seed=1)[0]
+        ]
+        loadgen.run(host="127.0.0.1", port=port, requests=raw, connections=CONNECTIONS, expect=b"")
+        sent, unique, dups = bodies(run_prefix + "M", requests, dup_share, seed=2)
+        raw = [loadgen.request_bytes("127.0.0.1", port, path, b) for b in sent]
+        server0, busy0 = _tree_cpu_s(proc.pid), _busy_cpu_s()
+        result = loadgen.run(
+            host="127.0.0.1", port=port, requests=raw, connections=CONNECTIONS, expect=ACCEPTED
+        )
+        server_cpu, busy_cpu = _tree_cpu_s(proc.pid) - server0, _busy_cpu_s() - busy0
+    payments, receipts = _counts(variant, run_prefix + "M")
+    return Outcome(variant, result, unique, dups, payments, receipts, server_cpu, busy_cpu)
+
+
+# --- report -----------------------------------------------------------------------------------
+
+
+def _print_row(o: Outcome) -> None:
+    row = o.row()
+    dup_receipts = row["receipts"].get("duplicate", "-") if o.variant.project == "app" else "-"
+    print(
+        f"{o.variant.label:34} {row['rps']:8.1f} {row['p50_ms']:8.2f} {row['p99_ms']:8.2f} "
+        f"{row['stored']:>7}/{row['unique'] if o.variant.project == 'app' else row['requests']:<7}"
+        f" {dup_receipts!s:>5} {row['errors']:>4}  {'yes' if o.clean else 'NO'}"
+        f"  cpu ms/req srv {row['cpu_ms_per_req']['server']:.2f}"
+        f" pg+ {row['cpu_ms_per_req']['postgres_and_rest']:.2f}"
+        f" gen {row['cpu_ms_per_req']['loadgen']:.2f}",
+        flush=True,
+    )
+
+
+def _header() -> None:
+    print(
+        f"{'variant':34} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'stored/unique':>15} "
+        f"{'dups':>5} {'err':>4}  ok",
+        flush=True,
+    )
+
+
+def machine() -> dict:
+    model = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    mem = 0
+    with contextlib.suppress(OSError):
+        mem = int(Path("/proc/meminfo").read_text().split()[1]) // 1024 // 1024
+    with psycopg.connect(PG_ADMIN) as conn:
+        pg = conn.execute("SHOW server_version").fetchone()[0]
+    import django
+    import gunicorn
+
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpus": os.cpu_count(),
+        "model": model,
+        "mem_gib": mem,
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "gunicorn": gunicorn.__version__,
+        "psycopg": psycopg.__version__,
+        "postgresql": pg,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench capture", description=__doc__)
+    parser.add_argument("--requests", type=int, default=6000, help="measured requests per variant")
+    parser.add_argument("--warmup", type=int, default=600)
+    parser.add_argument("--duplicates", type=float, default=0.2, help="share of redeliveries")
+    parser.add_argument(
+        "--variants",
+        default="all",
+        help="comma-separated variant names (default: baseline and every app variant); "
+        "choices: " + ", ".join(v.name for v in [BASELINE, *VARIANTS]),
+    )
+    parser.add_argument("--keep-db", action="store_true", help="leave the databases behind")
+    args = parser.parse_args(argv)
+
+    known = {v.name: v for v in [BASELINE, *VARIANTS]}
+    chosen = (
+        list(known.values())
+        if args.variants == "all"
+        else [known[n.strip()] for n in args.variants.split(",")]
+    )
+    info = machine()
+    print(
+        f"Capture benchmark, {info['date']}: {info['cpus']} CPUs ({info['model']}), "
+        f"{info['mem_gib']} GiB; Python {info['python']}, Django {info['django']}, "
+        f"gunicorn {info['gunicorn']}, psycopg {info['psycopg']}, PostgreSQL {info['postgresql']}"
+    )
+    print(
+        f"{CONNECTIONS} connections, closed loop, {args.requests} measured requests per variant "
+        f"after {args.warmup} warm-up, {args.duplicates:.0%} exact redeliveries\n"
+    )
+    prepare_templates()
+    outcomes: list[Outcome] = []
+    try:
+        _header()
+        for variant in chosen:
+            outcome = measure(
+                variant, requests=args.requests, warmup=args.warmup, dup_share=args.duplicates
+            )
+            outcomes.append(outcome)
+            _print_row(outcome)
+    finally:
+        if not args.keep_db:
+            drop_all()
+
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "capture.json").write_text(
+        json.dumps({"machine": info, "rows": [o.row() for o in outcomes]}, indent=2)
+    )
+    return _verdict(outcomes)
+
+
+def _verdict(outcomes: list[Outcome]) -> int:
+    baseline = next((o for o in outcomes if o.variant.project == "baseline"), None)
+    chosen = next((o for o in outcomes if o.variant.name == production_variant()), None)
+    print()
+    if chosen is None:
+        print("Production configuration not measured in this run: no verdict.")
+        return 0
+    ok = True
+    p99 = chosen.result.percentile(0.99) * 1000
+    verdict = p99 < TARGET_P99_MS
+    ok &= verdict
+    print(
+        f"{'PASS' if verdict else 'MISS'}  p99 {p99:.1f} ms < {TARGET_P99_MS:.0f} ms at "
+        f"{CONNECTIONS} connections ({chosen.variant.label.strip()})"
+    )
+    if baseline is not None:
+        verdict = chosen.result.rps >= baseline.result.rps
+        ok &= verdict
+        print(
+            f"{'PASS' if verdict else 'MISS'}  throughput {chosen.result.rps:.0f} req/s >= "
+            f"baseline {baseline.result.rps:.0f} req/s ({baseline.variant.label.strip()})"
+        )
+    verdict = all(o.clean for o in outcomes)
+    ok &= verdict
+    print(
+        f"{'PASS' if verdict else 'MISS'}  every variant: all answers 200 Accepted, "
+        "stored == unique sent, one 'duplicate' receipt per redelivery"
+    )
+    return 0 if ok else 1
+
+
+def production_variant() -> str:
+    """The variant whose settings config/gunicorn.py uses by default."""
+    return "app-gthread2x4"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

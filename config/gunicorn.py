@@ -1,0 +1,39 @@
+"""Gunicorn, as ``make serve`` runs it: plain HTTP on 0.0.0.0:$PORT behind the TLS proxy.
+
+The worker class and count were chosen by measuring the capture path on a 2-core machine
+(``make bench``; numbers in docs/benchmarks.md, "Capture"). Every knob can be overridden from the
+environment without editing this file:
+
+- ``PORT`` (8000), ``WEB_CONCURRENCY`` (worker processes), ``GUNICORN_WORKER_CLASS``,
+  ``GUNICORN_THREADS`` (threads per worker, gthread only), ``GUNICORN_ACCESS_LOG`` (off).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Gunicorn reads this file before it puts the project on sys.path; the typed helpers live there.
+_PROJECT = str(Path(__file__).resolve().parent.parent)
+if _PROJECT not in sys.path:
+    sys.path.insert(0, _PROJECT)
+
+from config.env import env_bool, env_choice, env_int  # noqa: E402
+
+bind = f"0.0.0.0:{env_int('PORT', 8000)}"
+
+# Measured: see docs/benchmarks.md. Sync workers hold one request each, so a slow client or a
+# slow query parks a whole process; gthread keeps connections alive and overlaps database waits.
+worker_class = env_choice("GUNICORN_WORKER_CLASS", {"sync", "gthread"}, "gthread")
+workers = env_int("WEB_CONCURRENCY", 2)
+threads = env_int("GUNICORN_THREADS", 4)
+
+# M-Pesa gives up on a callback after a few seconds; a request still running after 30 s is stuck.
+timeout = env_int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = 20
+keepalive = 5
+
+# Access lines duplicate what the proxy logs and cost CPU on every callback: off unless asked for.
+accesslog = "-" if env_bool("GUNICORN_ACCESS_LOG", False) else None
+errorlog = "-"
+loglevel = "info"
