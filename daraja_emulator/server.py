@@ -160,6 +160,7 @@ class _Server(ThreadingHTTPServer):
 
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like the real gateway
+    disable_nagle_algorithm = True  # headers and body go out in separate writes
     server_version = "daraja-emulator"
     sys_version = ""
     server: _Server
@@ -273,7 +274,7 @@ class Emulator:
     def start(self) -> Emulator:
         self._server = _Server(self._address, self.state, self._log)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
         self._thread.start()
         return self

@@ -54,6 +54,7 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
 
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -78,7 +79,9 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
 
     def url(self, path: str) -> str:
@@ -159,7 +162,9 @@ class Daraja:
     def token(self) -> str:
         if self._token is None:
             reply = self.http.get(
-                "/oauth/v1/generate", params={"grant_type": "client_credentials"}, auth=(KEY, SECRET)
+                "/oauth/v1/generate",
+                params={"grant_type": "client_credentials"},
+                auth=(KEY, SECRET),
             )
             assert reply.status_code == 200, reply.text
             self._token = reply.json()["access_token"]
