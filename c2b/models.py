@@ -83,6 +83,11 @@ class Shortcode(models.Model):
     enabled = models.BooleanField(
         default=True, help_text="Disabled shortcodes are rejected at validation (C2B00015)."
     )
+    require_active_member = models.BooleanField(
+        default=False,
+        help_text="Validation rejects (C2B00012) account numbers that are not an active "
+        "member's number. Never applies to confirmations.",
+    )
     registered_at = models.DateTimeField(null=True, blank=True, editable=False)
     registration_result = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

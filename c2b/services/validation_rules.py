@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 from c2b.models import Shortcode
 from c2b.payloads import C2BPayload
+from members.selectors import member_is_active_for_account
 
 
 class Rejection(NamedTuple):
@@ -42,7 +43,17 @@ def _account_matches_pattern(shortcode: Shortcode, payload: C2BPayload) -> Rejec
     )
 
 
-RULES: list[Rule] = [_amount_within_limits, _account_matches_pattern]
+def _account_is_active_member(shortcode: Shortcode, payload: C2BPayload) -> Rejection | None:
+    if shortcode.kind != Shortcode.Kind.PAYBILL or not shortcode.require_active_member:
+        return None
+    if member_is_active_for_account(account=payload.bill_ref_number):
+        return None
+    return Rejection(
+        "C2B00012", f"Account {payload.bill_ref_number!r} is not an active member's number."
+    )
+
+
+RULES: list[Rule] = [_amount_within_limits, _account_matches_pattern, _account_is_active_member]
 
 
 def validation_check(*, shortcode: Shortcode | None, payload: C2BPayload) -> Rejection | None:

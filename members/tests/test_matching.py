@@ -1,0 +1,153 @@
+"""Every captured payment is linked to its member, or visibly unmatched, with the rule recorded."""
+
+import pytest
+
+from c2b.models import Payment
+from members.models import MemberMatch
+from members.phones import phone_hash
+from members.selectors import member_match_for_payment, payments_by_member_match
+
+pytestmark = pytest.mark.django_db
+
+Rule = MemberMatch.Rule
+
+
+def captured(mpesa, body) -> MemberMatch:
+    assert mpesa.confirm(body).status_code == 200
+    return MemberMatch.objects.get(payment__trans_id=body["TransID"])
+
+
+def test_account_number_typed_with_spaces_and_lower_case_matches_the_member(
+    mpesa, paybill, payload, make_member
+):
+    member = make_member("NS00123", phones=())
+    match = captured(mpesa, payload("confirmation_v2_masked", BillRefNumber=" ns 00123 "))
+    assert match.member == member
+    assert match.rule == Rule.ACCOUNT
+    assert match.account_normalised == "NS00123"
+
+
+def test_masked_msisdn_whose_visible_digits_fit_the_members_phone_confirms_the_match(
+    mpesa, paybill, payload, make_member
+):
+    make_member("NS00123", phones=("254799000001", "254712345126"))
+    match = captured(mpesa, payload("confirmation_v2_masked"))
+    assert match.rule == Rule.ACCOUNT_AND_MASKED
+
+
+def test_masked_msisdn_that_fits_none_of_the_members_phones_still_matches_by_account_with_a_note(
+    mpesa, paybill, payload, make_member
+):
+    make_member("NS00123", phones=("254799000001",))
+    match = captured(mpesa, payload("confirmation_v2_masked"))
+    assert match.rule == Rule.ACCOUNT
+    assert "fits none" in match.note
+
+
+def test_hashed_msisdn_of_the_members_phone_confirms_the_account_match(
+    mpesa, paybill, payload, make_member
+):
+    make_member("NS00456", name="Mary Wanjiku", phones=("254711222333",))
+    body = payload("confirmation_v1_hashed", MSISDN=phone_hash("254711222333"))
+    assert captured(mpesa, body).rule == Rule.ACCOUNT_AND_PHONE
+
+
+def test_full_msisdn_of_the_members_phone_confirms_the_account_match(
+    mpesa, make_shortcode, payload, make_member
+):
+    make_shortcode("600638", kind="till")
+    make_member("REF1", phones=("254708374149",))
+    body = payload("confirmation_buy_goods_full_msisdn", BillRefNumber="ref1")
+    assert captured(mpesa, body).rule == Rule.ACCOUNT_AND_PHONE
+
+
+def test_hashed_msisdn_alone_matches_the_one_member_with_that_phone(
+    mpesa, paybill, payload, make_member
+):
+    member = make_member("NS00999", phones=("254711222333",))
+    body = payload("confirmation_v1_hashed", MSISDN=phone_hash("254711222333"))
+    match = captured(mpesa, body)
+    assert match.member == member
+    assert match.rule == Rule.PHONE
+    assert "'ns00456' is no member number" in match.note
+
+
+def test_phone_shared_by_several_members_matches_nobody(mpesa, paybill, payload, make_member):
+    make_member("NS1", phones=("254711222333",))
+    make_member("NS2", phones=("254711222333",))
+    body = payload("confirmation_v1_hashed", MSISDN=phone_hash("254711222333"))
+    match = captured(mpesa, body)
+    assert match.member is None
+    assert match.rule == Rule.NONE
+    assert "several members" in match.note
+
+
+def test_account_wins_over_a_phone_belonging_to_another_member(
+    mpesa, paybill, payload, make_member
+):
+    account_holder = make_member("NS00456", phones=())
+    make_member("NS00999", phones=("254711222333",))
+    body = payload("confirmation_v1_hashed", MSISDN=phone_hash("254711222333"))
+    match = captured(mpesa, body)
+    assert match.member == account_holder
+    assert match.rule == Rule.ACCOUNT
+
+
+def test_unknown_account_and_masked_msisdn_is_unmatched_and_says_why(
+    mpesa, paybill, payload, make_member
+):
+    make_member("NS00001")
+    match = captured(mpesa, payload("confirmation_v2_masked"))
+    assert match.member is None
+    assert match.rule == Rule.NONE
+    assert match.note == "No member number 'NS00123'."
+
+
+def test_empty_account_is_unmatched(mpesa, make_shortcode, payload):
+    make_shortcode("600638", kind="till")
+    match = captured(mpesa, payload("confirmation_buy_goods_full_msisdn"))
+    assert match.member is None
+    assert match.note == "No account number given."
+
+
+def test_duplicate_delivery_writes_no_second_match(mpesa, paybill, payload, make_member):
+    make_member("NS00123")
+    mpesa.confirm(payload("confirmation_v2_masked"))
+    mpesa.confirm(payload("confirmation_v2_masked"))
+    assert MemberMatch.objects.count() == 1
+
+
+def test_matching_and_sms_add_four_queries_to_the_capture_path(
+    mpesa, paybill, payload, make_member, django_assert_max_num_queries
+):
+    make_member("NS00456", phones=("254711222333",))
+    body = payload("confirmation_v1_hashed", MSISDN=phone_hash("254711222333"))
+    with django_assert_max_num_queries(11):
+        assert mpesa.confirm(body).status_code == 200
+
+
+def test_staff_can_filter_payments_by_matched_and_search_by_member_number_or_name(
+    mpesa, paybill, payload, make_member
+):
+    make_member("NS00123", name="John Otieno")
+    mpesa.confirm(payload("confirmation_v2_masked"))
+    mpesa.confirm(payload("confirmation_v2_masked", TransID="TKR3XYZ9AC", BillRefNumber="X1"))
+
+    matched = payments_by_member_match(matched=True)
+    unmatched = payments_by_member_match(matched=False)
+    assert [p.trans_id for p in matched] == ["TKR3XYZ9AB"]
+    assert [p.trans_id for p in unmatched] == ["TKR3XYZ9AC"]
+    assert [p.trans_id for p in payments_by_member_match(search="ns 00123")] == ["TKR3XYZ9AB"]
+    assert [p.trans_id for p in payments_by_member_match(search="otieno")] == ["TKR3XYZ9AB"]
+    assert member_match_for_payment(Payment.objects.get(trans_id="TKR3XYZ9AB")).is_matched
+
+
+def test_payments_captured_before_matching_existed_count_as_unmatched(paybill, payload):
+    from c2b.payloads import parse_c2b
+    from c2b.services.callbacks import _payment_fields
+
+    Payment.objects.create(
+        shortcode=paybill, **_payment_fields(parse_c2b(payload("confirmation_v2_masked")))
+    )
+    assert payments_by_member_match(matched=False).count() == 1
+    assert member_match_for_payment(Payment.objects.get()) is None
