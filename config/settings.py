@@ -7,6 +7,7 @@ root, the embedded default that lets ``make demo`` run with nothing installed.
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 
 import dj_database_url
@@ -37,10 +38,14 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "c2b",
+    "members",
+    "sms",
+    "staff",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "staff.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -121,6 +126,10 @@ if DEBUG:
 WHITENOISE_USE_FINDERS = DEBUG
 
 LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+# A staff session lasts a working day, then the finance office signs in again.
+SESSION_COOKIE_AGE = env_int("DJANGO_SESSION_SECONDS", 10 * 60 * 60)
 
 # --- HTTP security (TLS terminates at the reverse proxy; see README "Running in production") ----
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -131,6 +140,44 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0)
+
+# Content-Security-Policy sent on every response (staff/middleware.py): the app's own assets only,
+# no inline script, no framing. Override only to tighten it.
+CONTENT_SECURITY_POLICY = env_str(
+    "DJANGO_CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'",
+)
+
+# --- Staff web app (staff/) -------------------------------------------------------------------
+# Failed sign-ins allowed per username and address before sign-in is refused for a while.
+STAFF_LOGIN_MAX_FAILURES = env_int("STAFF_LOGIN_MAX_FAILURES", 5)
+STAFF_LOGIN_LOCKOUT_MINUTES = env_int("STAFF_LOGIN_LOCKOUT_MINUTES", 15)
+# Rows per transactions page, and how long the totals of one filtered set are reused.
+STAFF_PAGE_SIZE = env_int("STAFF_PAGE_SIZE", 50)
+STAFF_TOTALS_CACHE_SECONDS = env_int("STAFF_TOTALS_CACHE_SECONDS", 60)
+# XLSX is built in a temporary file before it is sent; bigger sets must use the CSV export.
+STAFF_XLSX_MAX_ROWS = env_int("STAFF_XLSX_MAX_ROWS", 200_000)
+# The dashboard warns when a shortcode has had no payment for this many business-hour minutes.
+STAFF_SILENCE_WARNING_MINUTES = env_int("STAFF_SILENCE_WARNING_MINUTES", 60)
+_business_hours = env_str("STAFF_BUSINESS_HOURS", "08:00-18:00")
+try:
+    _opens, _closes = (time.fromisoformat(part.strip()) for part in _business_hours.split("-"))
+except ValueError:
+    raise ImproperlyConfigured(
+        f"STAFF_BUSINESS_HOURS must look like 08:00-18:00 (EAT) (got {_business_hours!r})."
+    ) from None
+if _opens >= _closes:
+    raise ImproperlyConfigured("STAFF_BUSINESS_HOURS must open before it closes (EAT, same day).")
+STAFF_BUSINESS_HOURS = (_opens, _closes)
+_WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+_business_days = [day.lower()[:3] for day in env_list("STAFF_BUSINESS_DAYS", _WEEKDAYS[:6])]
+if not set(_business_days) <= set(_WEEKDAYS):
+    raise ImproperlyConfigured(
+        f"STAFF_BUSINESS_DAYS must be days like mon,tue,...,sun (got {_business_days!r})."
+    )
+STAFF_BUSINESS_DAYS = sorted(_WEEKDAYS.index(day) for day in set(_business_days))
 
 # --- C2B callbacks ---------------------------------------------------------------------------
 # Tokens accepted in the callback path. Several may be listed (comma-separated) so a token can be
@@ -189,6 +236,32 @@ DARAJA_TIMEOUT_SECONDS = env_int("DARAJA_TIMEOUT_SECONDS", 30)
 # refuses; this switch relaxes only the localhost rule, and never in production mode.
 DARAJA_ALLOW_LOCAL_CALLBACKS = env_bool("DARAJA_ALLOW_LOCAL_CALLBACKS", DEBUG)
 
+# --- Members and SMS receipts (members/, sms/) ------------------------------------------------
+# Name the receipts are signed with ({{ sacco_name }} in templates/sms/payment_receipt.txt).
+SMS_SACCO_NAME = env_str("SMS_SACCO_NAME", "Neno SACCO")
+# Africa's Talking credentials; the username "sandbox" (with the sandbox app's key) sends to the
+# simulator. The sender id is optional (the account's default when empty).
+AFRICASTALKING_USERNAME = env_str("AFRICASTALKING_USERNAME")
+AFRICASTALKING_API_KEY = env_str("AFRICASTALKING_API_KEY")
+AFRICASTALKING_SENDER_ID = env_str("AFRICASTALKING_SENDER_ID")
+# Where sms_worker sends: "africastalking", "console" (prints each SMS; the demo's phone) or
+# "memory" (tests). "auto" means Africa's Talking when its API key is set, else the console.
+SMS_BACKEND = env_choice("SMS_BACKEND", {"auto", "africastalking", "console", "memory"}, "auto")
+if SMS_BACKEND == "auto":
+    SMS_BACKEND = "africastalking" if AFRICASTALKING_API_KEY else "console"
+# Temporary failures are retried after 30 s, 60 s, 120 s, ... (at most SMS_RETRY_MAX_SECONDS
+# apart) until SMS_MAX_ATTEMPTS; then the message is failed and resend_sms --failed retries it.
+SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 8)
+SMS_RETRY_BASE_SECONDS = env_int("SMS_RETRY_BASE_SECONDS", 30)
+SMS_RETRY_MAX_SECONDS = env_int("SMS_RETRY_MAX_SECONDS", 3600)
+# A worker's claim on a message; past it the worker is presumed dead and another one sends it.
+# Keep it far above the provider timeout (about 12 s).
+SMS_LEASE_SECONDS = env_int("SMS_LEASE_SECONDS", 300)
+SMS_WORKER_POLL_SECONDS = env_int("SMS_WORKER_POLL_SECONDS", 2)
+# Tokens accepted in the delivery-report URL /api/v1/sms/<token>/delivery-report set in the
+# Africa's Talking dashboard (comma-separated for rotation). Unset: the URL answers 404.
+SMS_DELIVERY_REPORT_TOKENS = env_list("SMS_DELIVERY_REPORT_TOKEN")
+
 # --- Logging: no secrets, no full phone numbers (see c2b/logging.py) --------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {
@@ -202,5 +275,7 @@ LOGGING = {
     "loggers": {
         "c2b": {"level": LOG_LEVEL},
         "daraja": {"level": LOG_LEVEL},
+        "members": {"level": LOG_LEVEL},
+        "sms": {"level": LOG_LEVEL},
     },
 }
