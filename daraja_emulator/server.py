@@ -150,6 +150,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     block_on_close = False
+    request_queue_size = 128  # the default backlog of 5 refuses bursts of concurrent clients
 
     def __init__(self, address: tuple[str, int], state: EmulatorState, log: TextIO | None):
         super().__init__(address, _RequestHandler)

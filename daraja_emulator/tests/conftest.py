@@ -43,6 +43,11 @@ class Reply:
     raw: bytes | None = None
 
 
+class _ReceiverServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # bursts of concurrent deliveries must not be refused
+
+
 class Receiver:
     """Plays the project's callback endpoints: records every POST and answers as told."""
 
@@ -77,8 +82,7 @@ class Receiver:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = _ReceiverServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
