@@ -39,7 +39,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "c2b",
     "members",
-    "sms",
     "staff",
 ]
 
