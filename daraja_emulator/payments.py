@@ -14,8 +14,8 @@ from typing import Any
 from daraja_emulator.clock import mpesa_timestamp
 from daraja_emulator.delivery import post_json
 from daraja_emulator.ledger import CANCELLED, REJECTED, Transaction
-from daraja_emulator.payers import callback_msisdn, callback_names
-from daraja_emulator.settings import Faults
+from daraja_emulator.payers import Payer, callback_msisdn, callback_names
+from daraja_emulator.settings import Faults, ShortcodeSettings
 from daraja_emulator.state import EmulatorState, Registration
 
 DEFAULT_EXTRA_KEY = "UnexpectedKey"
@@ -60,9 +60,7 @@ def start_payment(state: EmulatorState, request: PaymentRequest) -> Transaction:
         bill_ref=request.bill_ref,
         initiated_at=initiated_at,
         api_version=version,
-        names=request.names
-        if request.names is not None
-        else state.draw(lambda rng: callback_names(payer, settings.names, rng)),
+        names=_names(state, request, payer, settings.names),
         msisdn_in_callbacks=request.msisdn_in_callbacks or callback_msisdn(payer.msisdn, version),
         faults=settings.faults.merged(request.faults),
         source=request.source,
@@ -73,8 +71,16 @@ def start_payment(state: EmulatorState, request: PaymentRequest) -> Transaction:
         state.ledger.note(tx, "inserted through the control API: no callbacks")
         tx.done.set()
         return tx
-    state.workers.spawn(_process, state, tx, registration, name=f"payment-{tx.trans_id}")
+    state.workers.spawn(_process, state, tx, settings, registration, name=f"payment-{tx.trans_id}")
     return tx
+
+
+def _names(
+    state: EmulatorState, request: PaymentRequest, payer: Payer, shape: str
+) -> dict[str, str]:
+    if request.names is not None:
+        return request.names
+    return state.draw(lambda rng: callback_names(payer, shape, rng))
 
 
 def callback_body(tx: Transaction, *, balance: str, third_party_trans_id: str) -> dict[str, Any]:
@@ -98,13 +104,20 @@ def callback_body(tx: Transaction, *, balance: str, third_party_trans_id: str) -
     return body
 
 
-def _process(state: EmulatorState, tx: Transaction, registration: Registration | None) -> None:
+def _process(
+    state: EmulatorState,
+    tx: Transaction,
+    settings: ShortcodeSettings,
+    registration: Registration | None,
+) -> None:
+    """The payment's life after Simulate answered. ``settings`` and ``registration`` are the
+    ones in force when the customer paid, so a reset or reconfiguration mid-flight is safe."""
     started = state.clock.now()
     try:
         third_party = ""
         if registration is None:
             state.ledger.note(tx, "no callback URLs registered: nothing was sent")
-        elif _external_validation(state, tx.shortcode):
+        elif settings.external_validation:
             verdict, detail = _validate(state, tx, registration)
             if verdict == REJECTED:
                 state.ledger.finish(tx, REJECTED, detail)
@@ -115,19 +128,12 @@ def _process(state: EmulatorState, tx: Transaction, registration: Registration |
             third_party = detail
         # Keep back-dated payments consistent: completion follows initiation by the real delay.
         completed_at = tx.initiated_at + (state.clock.now() - started)
-        with state.lock:
-            opening = state.shortcodes[tx.shortcode].settings.opening_balance
-        balance = state.ledger.complete(tx, completed_at, opening)
+        balance = state.ledger.complete(tx, completed_at, settings.opening_balance)
         state.ledger.update(tx, lambda t: setattr(t, "third_party_trans_id", third_party))
         if registration is not None:
             _confirm(state, tx, registration, f"{balance:.2f}", third_party)
     finally:
         tx.done.set()
-
-
-def _external_validation(state: EmulatorState, number: str) -> bool:
-    with state.lock:
-        return state.shortcodes[number].settings.external_validation
 
 
 def _validate(state: EmulatorState, tx: Transaction, registration: Registration) -> tuple[str, str]:

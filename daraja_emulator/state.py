@@ -158,6 +158,12 @@ class EmulatorState:
             self.shortcodes[number] = created
             return created
 
+    def settings_for(self, number: str) -> ShortcodeSettings:
+        """Settings of a shortcode, or the defaults, without creating it (read-only paths)."""
+        with self.lock:
+            existing = self.shortcodes.get(number)
+            return existing.settings if existing else self.settings.defaults_for(number)
+
     def configure_shortcode(self, data: dict[str, Any]) -> tuple[Shortcode, bool]:
         number = str(data.get("shortcode", data.get("number", "")))
         with self.lock:

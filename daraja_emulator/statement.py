@@ -29,41 +29,33 @@ def render(
 ) -> str:
     """Completed payments only, newest first like the portal. The Balance column is recomputed
     in completion order from the opening balance, so back-dated entries stay consistent."""
-    entry = state.shortcode(shortcode)
-    with state.lock:
-        settings = entry.settings
+    settings = state.settings_for(shortcode)
     running = settings.opening_balance
-    rows: list[tuple[Transaction, Decimal]] = []
+    rows: list[tuple[Transaction, datetime, Decimal]] = []
     for tx in state.ledger.completed_in_order(shortcode):
         running += tx.amount
-        assert tx.completed_at is not None
-        if (since is None or tx.completed_at >= since) and (
-            until is None or tx.completed_at <= until
-        ):
-            rows.append((tx, running))
+        at = tx.completed_at or tx.initiated_at
+        if (since is None or at >= since) and (until is None or at <= until):
+            rows.append((tx, at, running))
     now = state.clock.now()
-    period_from = (
-        portal_timestamp(since)
-        if since
-        else (portal_timestamp(rows[0][0].completed_at) if rows and rows[0][0].completed_at else "")
-    )
-    period_to = portal_timestamp(until or now)
+    period_from = since or (rows[0][1] if rows else now)
+    period_to = until or now
 
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["Organization Name:", settings.display_name])
     writer.writerow(["Organization Short Code:", shortcode])
     writer.writerow(["Account:", "Utility Account"])
-    writer.writerow(["Time Period:", f"From {period_from} To {period_to}"])
+    period = f"From {portal_timestamp(period_from)} To {portal_timestamp(period_to)}"
+    writer.writerow(["Time Period:", period])
     writer.writerow(["Report Time:", portal_timestamp(now)])
     writer.writerow([])
     writer.writerow(HEADER)
-    for tx, balance in reversed(rows):
-        assert tx.completed_at is not None
+    for tx, completed_at, balance in reversed(rows):
         writer.writerow(
             [
                 tx.trans_id,
-                portal_timestamp(tx.completed_at),
+                portal_timestamp(completed_at),
                 portal_timestamp(tx.initiated_at),
                 tx.reason_type,
                 "Completed",

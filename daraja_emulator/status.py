@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import datetime
 from typing import Any
 
 from daraja_emulator import errors, fields
@@ -80,7 +81,7 @@ def query(state: EmulatorState, body: dict[str, Any]) -> dict[str, Any]:
     return ack
 
 
-def _failure(ack: dict[str, Any], now: Any, outcome: tuple[Any, str]) -> dict[str, Any]:
+def _failure(ack: dict[str, Any], now: datetime, outcome: tuple[int | str, str]) -> dict[str, Any]:
     code, description = outcome
     return {
         "Result": {
