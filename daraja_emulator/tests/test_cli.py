@@ -123,3 +123,10 @@ def test_scenario_cli_drives_a_running_emulator_with_a_members_csv(
 def test_scenario_cli_reports_an_unreachable_emulator(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["scenario", "--url", "http://127.0.0.1:9", "--shortcode", SHORTCODE]) == 1
     assert "daraja-emulator:" in capsys.readouterr().err
+
+
+def test_the_documented_example_config_loads() -> None:
+    from daraja_emulator.settings import Settings
+
+    settings = Settings.from_file(REPO / "daraja_emulator" / "example-config.json")
+    assert [s.shortcode for s in settings.shortcodes] == ["600000", "4123456"]
