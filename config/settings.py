@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "c2b",
     "members",
+    "sms",
     "staff",
 ]
 

@@ -18,6 +18,8 @@ from django.utils import timezone
 from c2b.models import CallbackReceipt, Payment, Shortcode, ValidationDecision
 from c2b.payloads import C2BPayload, PayloadError, extract_trans_id, parse_c2b_body
 from c2b.services.validation_rules import Rejection, validation_check
+from members.services import payment_member_match
+from sms.services import sms_receipt_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +95,9 @@ def _confirmation_process(receipt: CallbackReceipt) -> CallbackOutcome:
             payment = Payment.objects.create(
                 shortcode=shortcode, validation=_validation_for(payload), **_payment_fields(payload)
             )
+            # Same transaction: a rolled-back payment leaves no match and no SMS behind.
+            match = payment_member_match(payment=payment)
+            sms_receipt_enqueue(payment=payment, member=match.member)
             _receipt_done(receipt, CallbackReceipt.Status.PROCESSED, payment=payment)
     except IntegrityError:
         existing = Payment.objects.filter(trans_id=payload.trans_id).first()

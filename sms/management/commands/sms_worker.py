@@ -1,0 +1,55 @@
+import signal
+import threading
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from sms.backends import get_backend
+from sms.backends.console import ConsoleBackend
+from sms.services import sms_send_due, worker_name
+
+
+class Command(BaseCommand):
+    help = (
+        "Send due SMS receipts through the configured backend (SMS_BACKEND), retrying temporary "
+        "failures with backoff. Run as many as you like, on any hosts: each message is claimed "
+        "by one worker. SIGTERM/SIGINT finish the current message, then exit."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--once", action="store_true", help="Send everything due now, then exit."
+        )
+        parser.add_argument(
+            "--poll",
+            type=float,
+            default=None,
+            help="Seconds to wait when nothing is due (default SMS_WORKER_POLL_SECONDS).",
+        )
+
+    def handle(self, *args, once=False, poll=None, **options):
+        backend = get_backend()
+        if isinstance(backend, ConsoleBackend):
+            backend.stream = self.stdout
+        poll = settings.SMS_WORKER_POLL_SECONDS if poll is None else poll
+        stop = threading.Event()
+        name = worker_name()
+
+        def request_stop(signum, frame):
+            stop.set()
+
+        previous = {
+            sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)
+        }
+        self.stderr.write(f"sms_worker {name}: backend {backend.name}")
+        total = 0
+        try:
+            while not stop.is_set():
+                total += sms_send_due(backend=backend, worker=name, should_stop=stop.is_set)
+                if once:
+                    break
+                stop.wait(poll)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        self.stderr.write(f"sms_worker {name}: stopped after {total} message(s).")
