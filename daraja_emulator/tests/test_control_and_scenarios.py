@@ -151,3 +151,11 @@ def test_bad_scenario_requests_are_refused(daraja: Daraja) -> None:
     )
     assert reply.status_code == 400
     assert daraja.control("GET", "/scenario/nope").status_code == 404
+
+
+def test_messy_accounts_are_real_accounts_typed_badly(daraja: Daraja) -> None:
+    progress = run_scenario(daraja, payments=6, members=MEMBERS, messy_account_rate=1.0, seed=5)
+    typed = [t["bill_ref_number"] for t in daraja.control("GET", "/ledger").json()["transactions"]]
+    assert progress["messy_accounts"] == 6
+    assert all(ref not in {"NS001", "NS002", "NS003"} for ref in typed)
+    assert {ref.replace(" ", "").upper() for ref in typed} <= {"NS001", "NS002", "NS003"}

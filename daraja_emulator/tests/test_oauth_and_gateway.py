@@ -130,3 +130,8 @@ def test_missing_field_names_the_field(daraja: Daraja) -> None:
     reply = daraja.post("/mpesa/c2b/v2/registerurl", {"ResponseType": "Completed"})
     assert reply.status_code == 400
     assert reply.json()["errorMessage"] == "Bad Request - Invalid ShortCode"
+
+
+def test_credentials_are_checked_before_the_grant_type(daraja: Daraja) -> None:
+    reply = generate(daraja, auth=(KEY, "wrong"), params={"grant_type": "password"})
+    assert reply.json()["errorCode"] == "400.008.01"

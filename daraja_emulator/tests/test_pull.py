@@ -163,3 +163,16 @@ def test_dates_must_be_in_the_documented_format(
     )
     assert reply.status_code == 400
     assert reply.json()["errorMessage"].startswith("Bad Request - Invalid StartDate")
+
+
+def test_pull_callback_url_follows_the_register_url_rules(daraja: Daraja) -> None:
+    reply = daraja.post(
+        "/pulltransactions/v1/register",
+        {
+            "ShortCode": SHORTCODE,
+            "RequestType": "Pull",
+            "NominatedNumber": "254722000000",
+            "CallBackURL": "https://pay.example.com/mpesa/pull",
+        },
+    )
+    assert (reply.status_code, reply.json()["errorCode"]) == (400, "400.003.02")

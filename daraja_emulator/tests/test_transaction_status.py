@@ -129,3 +129,10 @@ def test_malformed_queries_are_refused(
     reply = daraja.post("/mpesa/transactionstatus/v1/query", query_body(receiver, **{field: value}))
     assert reply.status_code == 400
     assert reply.json()["errorMessage"].startswith(f"Bad Request - Invalid {field}")
+
+
+def test_local_result_urls_need_allow_localhost(make_emulator: Any, receiver: Receiver) -> None:
+    daraja = Daraja(make_emulator(allow_localhost=False))
+    reply = daraja.post("/mpesa/transactionstatus/v1/query", query_body(receiver))
+    assert reply.status_code == 400
+    assert reply.json()["errorMessage"].startswith("Bad Request - Invalid ResultURL")
