@@ -180,13 +180,14 @@ def _aggregate(payments: QuerySet[Payment]) -> Totals:
     return Totals(count=result["count"] or 0, amount=result["amount"] or Decimal("0"))
 
 
-def payments_totals(flt: PaymentFilter) -> Totals:
-    """Count and sum of the filtered set, reused for ``STAFF_TOTALS_CACHE_SECONDS``."""
+def payments_totals(flt: PaymentFilter, payments: QuerySet[Payment] | None = None) -> Totals:
+    """Count and sum of the filtered set (``payments``, if already built from ``flt``), reused
+    for ``STAFF_TOTALS_CACHE_SECONDS``."""
     key = "staff:totals:" + hashlib.sha256(flt.querystring().encode()).hexdigest()
     cached = cache.get(key)
     if cached is not None:
         return Totals(count=cached[0], amount=Decimal(cached[1]))
-    totals = _aggregate(payments_for(flt))
+    totals = _aggregate(payments if payments is not None else payments_for(flt))
     cache.set(key, (totals.count, str(totals.amount)), settings.STAFF_TOTALS_CACHE_SECONDS)
     return totals
 
@@ -368,6 +369,15 @@ def _sum_totals(parts) -> Totals:
     return Totals(sum(p.count for p in parts), sum((p.amount for p in parts), Decimal("0")))
 
 
+def _cached_count(name: str, queryset: QuerySet) -> int:
+    key = f"staff:count:{name}"
+    found = cache.get(key)
+    if found is None:
+        found = queryset.order_by().count()
+        cache.set(key, found, settings.STAFF_TOTALS_CACHE_SECONDS)
+    return found
+
+
 # --- needs attention -------------------------------------------------------------------------
 
 
@@ -402,5 +412,5 @@ def attention(*, limit: int = 100) -> Attention:
             if unmatched_qs is None
             else list(unmatched_qs.order_by("-trans_time", "-trans_id")[:limit])
         ),
-        unmatched_count=0 if unmatched_qs is None else unmatched_qs.count(),
+        unmatched_count=0 if unmatched_qs is None else _cached_count("unmatched", unmatched_qs),
     )

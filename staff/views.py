@@ -76,9 +76,8 @@ def transaction_list(request: HttpRequest) -> HttpResponse:
     cursor = selectors.Cursor.decode(raw_page)
     if raw_page and cursor is None and raw_page != "1":
         messages.info(request, "That page link is not valid any more; showing the newest first.")
-    page = selectors.payments_page(
-        selectors.payments_for(flt), cursor=cursor, size=settings.STAFF_PAGE_SIZE
-    )
+    payments = selectors.payments_for(flt)
+    page = selectors.payments_page(payments, cursor=cursor, size=settings.STAFF_PAGE_SIZE)
     query = flt.querystring()
     return render(
         request,
@@ -87,7 +86,7 @@ def transaction_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "filter": flt,
             "page": page,
-            "totals": selectors.payments_totals(flt),
+            "totals": selectors.payments_totals(flt, payments),
             "query": query,
             "query_amp": f"{query}&" if query else "",
             "members": integrations.members_available(),
