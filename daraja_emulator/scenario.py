@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -127,7 +128,10 @@ def member_from_dict(data: dict[str, Any]) -> Member:
     return Member(account, Payer(msisdn, first.upper(), middle.upper(), last.upper()))
 
 
-def generated_members(rng: random.Random, count: int, directory_get: Any) -> list[Member]:
+def generated_members(
+    rng: random.Random, count: int, directory_get: Callable[[str], Payer]
+) -> list[Member]:
+    """Invented members ``M1001``, ``M1002``... with unique phones and their stable names."""
     members: list[Member] = []
     phones: set[str] = set()
     while len(members) < count:
