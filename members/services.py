@@ -212,14 +212,15 @@ def members_import(
     *,
     stream: TextIO,
     dry_run: bool = False,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> ImportReport:
     """Create or update members from CSV (``member_number,name,phone,status``), by member number.
 
     Phones in a row replace the member's phones (several separated by ``;``). A bad row is
     rejected with its line number and reason and the rest are imported; a member number repeated
     in the file is rejected after its first line. Runs in one transaction and in batches, so a
-    50,000-row file takes seconds.
+    50,000-row file takes seconds. ``progress(phase, rows_done, phase_total)`` is called as it
+    goes (``phase_total`` 0 when unknown).
     """
     report = ImportReport()
     rows: dict[str, _Row] = {}
@@ -235,12 +236,15 @@ def members_import(
         else:
             rows[parsed.number] = parsed
         if progress:
-            progress(1)
+            progress("Reading", 1, 0)
 
     with transaction.atomic():
         numbers = list(rows)
         for start in range(0, len(numbers), BATCH):
-            _import_batch([rows[n] for n in numbers[start : start + BATCH]], report)
+            batch = [rows[n] for n in numbers[start : start + BATCH]]
+            _import_batch(batch, report)
+            if progress:
+                progress("Writing", len(batch), len(numbers))
         if dry_run:
             transaction.set_rollback(True)
     report.rejected.sort(key=lambda r: r.line)
@@ -304,7 +308,7 @@ def _import_batch(batch: list[_Row], report: ImportReport) -> None:
 
 
 def members_import_file(
-    *, path: Path, dry_run: bool = False, progress: Callable[[int], None] | None = None
+    *, path: Path, dry_run: bool = False, progress: Callable[[str, int, int], None] | None = None
 ) -> ImportReport:
     try:
         with path.open(encoding="utf-8-sig", newline="") as stream:

@@ -147,3 +147,25 @@ def test_thousands_of_rows_import_in_batches_quickly():
     assert time.monotonic() - started < 10
     again = run("member_number,name,phone\n" + rows.replace("Member 1,", "Renamed 1,"))
     assert again.updated == 1 and again.unchanged == 4999
+
+
+def test_progress_is_reported_while_reading_and_while_writing():
+    calls = []
+    run("member_number,name\nNS1,A\nNS2,B\n,C\n", progress=lambda *a: calls.append(a))
+    assert calls == [("Reading", 1, 0)] * 3 + [("Writing", 2, 2)]
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_command_shows_a_progress_bar_on_a_terminal(tmp_path, monkeypatch):
+    path = tmp_path / "m.csv"
+    path.write_text("member_number,name\nNS1,A\nNS2,B\n")
+    terminal = FakeTerminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    call_command("import_members", str(path), stdout=io.StringIO())
+    assert "Reading" in terminal.getvalue()
+    assert "Writing" in terminal.getvalue()
+    assert "2/2" in terminal.getvalue()

@@ -26,23 +26,15 @@ class Command(BaseCommand):
     def handle(self, *args, file: Path, dry_run=False, no_progress=False, **options):
         if not file.is_file():
             raise CommandError(f"No such file: {file}")
-        bar = None
-        if not no_progress and sys.stderr.isatty():
-            from tqdm import tqdm
-
-            with file.open("rb") as raw:
-                total = max(sum(1 for _ in raw) - 1, 0)
-            bar = tqdm(total=total, unit="row", desc="Reading", file=sys.stderr)
+        progress = _ProgressBars(file) if not no_progress and sys.stderr.isatty() else None
         started = time.monotonic()
         try:
-            report = members_import_file(
-                path=file, dry_run=dry_run, progress=bar.update if bar else None
-            )
+            report = members_import_file(path=file, dry_run=dry_run, progress=progress)
         except ImportFileError as exc:
             raise CommandError(str(exc)) from None
         finally:
-            if bar:
-                bar.close()
+            if progress:
+                progress.close()
         elapsed = time.monotonic() - started
 
         for row in report.rejected:
@@ -55,3 +47,28 @@ class Command(BaseCommand):
             f"{report.updated} updated, {report.unchanged} unchanged, "
             f"{len(report.rejected)} rejected."
         )
+
+
+class _ProgressBars:
+    """One tqdm bar per phase (reading the file, writing to the database), on standard error."""
+
+    def __init__(self, file: Path) -> None:
+        with file.open("rb") as raw:
+            self.lines = max(sum(1 for _ in raw) - 1, 0)
+        self.phase = ""
+        self.bar = None
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        if phase != self.phase:
+            from tqdm import tqdm
+
+            self.close()
+            self.phase = phase
+            self.bar = tqdm(
+                total=total or self.lines, unit="row", desc=f"{phase:8}", file=sys.stderr
+            )
+        self.bar.update(done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
