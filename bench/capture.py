@@ -52,29 +52,55 @@ CONNECTIONS = 16
 class Variant:
     name: str
     project: str  # "app" or "baseline"
-    worker_class: str
+    server: str  # gunicorn worker class ("sync", "gthread"), or "granian" / "uwsgi"
     workers: int
     threads: int = 1
-    extra_env: tuple[tuple[str, str], ...] = ()
 
     @property
     def label(self) -> str:
-        server = f"gunicorn {self.worker_class} {self.workers}w"
-        if self.worker_class == "gthread":
-            server += f"x{self.threads}t"
-        extras = " ".join(f"{k}={v}" for k, v in self.extra_env)
-        return f"{self.project:8} {server}" + (f" {extras}" if extras else "")
+        if self.server in ("sync", "gthread"):
+            text = f"gunicorn {self.server} {self.workers}w"
+        else:
+            text = f"{self.server} {self.workers}w"
+        if self.threads > 1:
+            text += f"x{self.threads}t"
+        return f"{self.project:8} {text}"
+
+    def command(self, port: int) -> list[str]:
+        wsgi = "config.wsgi" if self.project == "app" else "bench.baseline.wsgi"
+        if self.server == "granian":
+            return [
+                str(BIN / "granian"),
+                *("--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port)),
+                *("--workers", str(self.workers), "--blocking-threads", str(self.threads)),
+                *("--no-access-log", "--log-level", "warning", f"{wsgi}:application"),
+            ]
+        if self.server == "uwsgi":
+            return [
+                str(BIN / "uwsgi"),
+                *("--http-socket", f"127.0.0.1:{port}", "--module", f"{wsgi}:application"),
+                *("--master", "--processes", str(self.workers), "--threads", str(self.threads)),
+                *("--die-on-term", "--need-app", "--disable-logging", "--listen", "128"),
+            ]
+        # The production path: config/gunicorn.py, tuned through its environment variables.
+        return [str(BIN / "gunicorn"), "--config", "config/gunicorn.py", wsgi]
 
 
 BASELINE = Variant("baseline-sync4", "baseline", "sync", 4)
 VARIANTS = [
     Variant("app-sync2", "app", "sync", 2),
+    Variant("app-sync3", "app", "sync", 3),
     Variant("app-sync4", "app", "sync", 4),
     Variant("app-sync6", "app", "sync", 6),
     Variant("app-gthread2x4", "app", "gthread", 2, 4),
-    Variant("app-gthread2x8", "app", "gthread", 2, 8),
     Variant("app-gthread3x4", "app", "gthread", 3, 4),
     Variant("app-gthread4x2", "app", "gthread", 4, 2),
+    Variant("app-granian2x2", "app", "granian", 2, 2),
+    Variant("app-granian4x1", "app", "granian", 4, 1),
+    Variant("app-uwsgi4", "app", "uwsgi", 4),
+]
+EXTRA_VARIANTS = [
+    Variant("baseline-granian4x1", "baseline", "granian", 4, 1),
 ]
 
 
@@ -87,7 +113,17 @@ class Outcome:
     payments: int
     receipts: dict[str, int]
     server_cpu_s: float
+    postgres_cpu_s: float
     busy_cpu_s: float
+
+    attempts: int = 1
+
+    @property
+    def other_share(self) -> float:
+        """Share of the machine's CPU capacity used by processes outside the benchmark."""
+        r = self.result
+        other = self.busy_cpu_s - self.server_cpu_s - self.postgres_cpu_s - r.client_cpu_s
+        return max(0.0, other) / (r.wall_s * (os.cpu_count() or 1)) if r.wall_s else 0.0
 
     @property
     def consistent(self) -> bool:
@@ -126,11 +162,17 @@ class Outcome:
             "statuses": r.statuses,
             "cpu_ms_per_req": {
                 "server": round(self.server_cpu_s * 1000 / n, 2),
+                "postgres": round(self.postgres_cpu_s * 1000 / n, 2),
                 "loadgen": round(r.client_cpu_s * 1000 / n, 2),
-                "postgres_and_rest": round(
-                    (self.busy_cpu_s - self.server_cpu_s - r.client_cpu_s) * 1000 / n, 2
+                "other": round(
+                    (self.busy_cpu_s - self.server_cpu_s - self.postgres_cpu_s - r.client_cpu_s)
+                    * 1000
+                    / n,
+                    2,
                 ),
             },
+            "other_cpu_share": round(self.other_share, 3),
+            "attempts": self.attempts,
             "cpu_busy_pct": round(100 * self.busy_cpu_s / (r.wall_s * (os.cpu_count() or 1)), 1),
         }
 
@@ -232,17 +274,12 @@ def _free_port() -> int:
 def serve(variant: Variant, log: Path) -> Iterator[tuple[int, subprocess.Popen]]:
     port = _free_port()
     env = _env(variant.project, _db(variant))
-    env.update(
-        PORT=str(port),
-        WEB_CONCURRENCY=str(variant.workers),
-        GUNICORN_WORKER_CLASS=variant.worker_class,
-        GUNICORN_THREADS=str(variant.threads),
-        **dict(variant.extra_env),
-    )
-    wsgi = "config.wsgi" if variant.project == "app" else "bench.baseline.wsgi"
+    env.update(PORT=str(port), WEB_CONCURRENCY=str(variant.workers))
+    if variant.server in ("sync", "gthread"):
+        env.update(GUNICORN_WORKER_CLASS=variant.server, GUNICORN_THREADS=str(variant.threads))
     with log.open("w") as out:
-        proc = subprocess.Popen(  # noqa: S603 (our own gunicorn and arguments)
-            [str(BIN / "gunicorn"), "--config", "config/gunicorn.py", wsgi],
+        proc = subprocess.Popen(  # noqa: S603 (our own servers and arguments)
+            variant.command(port),
             cwd=ROOT,
             env=env,
             stdout=out,
@@ -273,17 +310,31 @@ def _wait_listening(port: int, proc: subprocess.Popen, log: Path) -> None:
 
 
 def _tree_cpu_s(pid: int) -> float:
-    """User+system CPU seconds of a process and its children (gunicorn master + workers)."""
-    total = 0.0
-    tick = os.sysconf("SC_CLK_TCK")
-    pids = [pid]
+    """User+system CPU seconds of a server: its master process and every worker below it."""
+    children: list[int] = []
     with contextlib.suppress(OSError):
-        pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    for p in pids:
-        with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            children += [int(c) for c in (task / "children").read_text().split()]
+    return _proc_cpu_s(pid) + sum(_tree_cpu_s(c) for c in children)
+
+
+def _postgres_cpu_s(db: str) -> float:
+    """CPU seconds of the PostgreSQL backends serving ``db`` (the server's own connections)."""
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        pids = [
+            r[0]
+            for r in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s", [db]
+            ).fetchall()
+        ]
+    return sum(_proc_cpu_s(pid) for pid in pids)
+
+
+def _proc_cpu_s(pid: int) -> float:
+    with contextlib.suppress(OSError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return 0.0
 
 
 def _busy_cpu_s() -> float:
@@ -328,13 +379,43 @@ def measure(variant: Variant, *, requests: int, warmup: int, dup_share: float) -
         loadgen.run(host="127.0.0.1", port=port, requests=raw, connections=CONNECTIONS, expect=b"")
         sent, unique, dups = bodies(run_prefix + "M", requests, dup_share, seed=2)
         raw = [loadgen.request_bytes("127.0.0.1", port, path, b) for b in sent]
-        server0, busy0 = _tree_cpu_s(proc.pid), _busy_cpu_s()
+        db = _db(variant)
+        server0, pg0, busy0 = _tree_cpu_s(proc.pid), _postgres_cpu_s(db), _busy_cpu_s()
         result = loadgen.run(
             host="127.0.0.1", port=port, requests=raw, connections=CONNECTIONS, expect=ACCEPTED
         )
-        server_cpu, busy_cpu = _tree_cpu_s(proc.pid) - server0, _busy_cpu_s() - busy0
+        server_cpu = _tree_cpu_s(proc.pid) - server0
+        pg_cpu = _postgres_cpu_s(db) - pg0
+        busy_cpu = _busy_cpu_s() - busy0
     payments, receipts = _counts(variant, run_prefix + "M")
-    return Outcome(variant, result, unique, dups, payments, receipts, server_cpu, busy_cpu)
+    return Outcome(variant, result, unique, dups, payments, receipts, server_cpu, pg_cpu, busy_cpu)
+
+
+def _measure_quietly(variant: Variant, args: argparse.Namespace) -> Outcome:
+    """Measure; when other processes took a big share of the CPUs meanwhile, measure again.
+
+    The machine is shared (tests, other services): a run where something else used more than
+    ``--max-other`` of the CPU capacity says little about the server, so up to ``--attempts``
+    runs are made and the least disturbed one is kept.
+    """
+    best: Outcome | None = None
+    for attempt in range(1, args.attempts + 1):
+        outcome = measure(
+            variant, requests=args.requests, warmup=args.warmup, dup_share=args.duplicates
+        )
+        outcome.attempts = attempt
+        if best is None or outcome.other_share < best.other_share:
+            best = outcome
+        if outcome.other_share <= args.max_other:
+            break
+        print(
+            f"  ({variant.name}: other processes used {outcome.other_share:.0%} of the CPUs "
+            "during the run; measuring again)",
+            flush=True,
+        )
+        time.sleep(3)
+    assert best is not None
+    return best
 
 
 # --- report -----------------------------------------------------------------------------------
@@ -342,14 +423,13 @@ def measure(variant: Variant, *, requests: int, warmup: int, dup_share: float) -
 
 def _print_row(o: Outcome) -> None:
     row = o.row()
+    cpu = row["cpu_ms_per_req"]
     dup_receipts = row["receipts"].get("duplicate", "-") if o.variant.project == "app" else "-"
     print(
         f"{o.variant.label:34} {row['rps']:8.1f} {row['p50_ms']:8.2f} {row['p99_ms']:8.2f} "
         f"{row['stored']:>7}/{row['unique'] if o.variant.project == 'app' else row['requests']:<7}"
         f" {dup_receipts!s:>5} {row['errors']:>4}  {'yes' if o.clean else 'NO'}"
-        f"  cpu ms/req srv {row['cpu_ms_per_req']['server']:.2f}"
-        f" pg+ {row['cpu_ms_per_req']['postgres_and_rest']:.2f}"
-        f" gen {row['cpu_ms_per_req']['loadgen']:.2f}",
+        f"  {cpu['server']:5.2f} {cpu['postgres']:5.2f} {cpu['loadgen']:5.2f} {cpu['other']:5.2f}",
         flush=True,
     )
 
@@ -357,7 +437,7 @@ def _print_row(o: Outcome) -> None:
 def _header() -> None:
     print(
         f"{'variant':34} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'stored/unique':>15} "
-        f"{'dups':>5} {'err':>4}  ok",
+        f"{'dups':>5} {'err':>4}  ok   CPU ms/request: app    pg   gen other",
         flush=True,
     )
 
@@ -392,21 +472,28 @@ def machine() -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench capture", description=__doc__)
-    parser.add_argument("--requests", type=int, default=6000, help="measured requests per variant")
-    parser.add_argument("--warmup", type=int, default=600)
+    parser.add_argument("--requests", type=int, default=3000, help="measured requests per variant")
+    parser.add_argument("--warmup", type=int, default=300)
     parser.add_argument("--duplicates", type=float, default=0.2, help="share of redeliveries")
     parser.add_argument(
         "--variants",
         default="all",
         help="comma-separated variant names (default: baseline and every app variant); "
-        "choices: " + ", ".join(v.name for v in [BASELINE, *VARIANTS]),
+        "choices: " + ", ".join(v.name for v in [BASELINE, *VARIANTS, *EXTRA_VARIANTS]),
     )
+    parser.add_argument(
+        "--max-other",
+        type=float,
+        default=0.10,
+        help="re-measure a variant when other processes used more than this share of the CPUs",
+    )
+    parser.add_argument("--attempts", type=int, default=3, help="runs per variant at most")
     parser.add_argument("--keep-db", action="store_true", help="leave the databases behind")
     args = parser.parse_args(argv)
 
-    known = {v.name: v for v in [BASELINE, *VARIANTS]}
+    known = {v.name: v for v in [BASELINE, *VARIANTS, *EXTRA_VARIANTS]}
     chosen = (
-        list(known.values())
+        [BASELINE, *VARIANTS]
         if args.variants == "all"
         else [known[n.strip()] for n in args.variants.split(",")]
     )
@@ -425,9 +512,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _header()
         for variant in chosen:
-            outcome = measure(
-                variant, requests=args.requests, warmup=args.warmup, dup_share=args.duplicates
-            )
+            outcome = _measure_quietly(variant, args)
             outcomes.append(outcome)
             _print_row(outcome)
     finally:

@@ -65,8 +65,12 @@ class _Connection:
                 chunked = True
         if chunked:
             body = await self._chunks()
+        elif length:
+            body = await self.reader.readexactly(length)
+        elif close or lines[0].startswith(b"HTTP/1.0"):
+            body, close = await self.reader.read(), True  # delimited by the end of the stream
         else:
-            body = await self.reader.readexactly(length) if length else b""
+            body = b""
         if close:
             self.close()
         return status, body
