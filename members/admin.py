@@ -31,7 +31,7 @@ class MemberMatchAdmin(admin.ModelAdmin):
     search_fields = ["=payment__trans_id", "=member__number", "member__name", "account_normalised"]
     list_select_related = ["payment", "member"]
     raw_id_fields = ["payment", "member"]
-    readonly_fields = ["payment", "account_normalised", "matched_at"]
+    readonly_fields = ["payment", "rule", "account_normalised", "note", "matched_at"]
     show_full_result_count = False
 
     def has_add_permission(self, request):

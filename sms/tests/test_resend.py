@@ -102,3 +102,19 @@ def test_member_and_match_admin_pages_load(admin_client, mpesa, paybill, payload
         "/admin/members/membermatch/?member__isempty=1",
     ):
         assert admin_client.get(url).status_code == 200, url
+
+
+def test_staff_can_match_an_unmatched_payment_by_hand_in_the_admin(
+    admin_client, mpesa, paybill, payload, make_member
+):
+    from members.models import MemberMatch
+
+    mpesa.confirm(payload("confirmation_v2_masked", BillRefNumber="typo"))
+    match = MemberMatch.objects.get()
+    member = make_member("NS00123")
+    response = admin_client.post(
+        f"/admin/members/membermatch/{match.pk}/change/", {"member": member.pk}
+    )
+    assert response.status_code == 302
+    match.refresh_from_db()
+    assert (match.member, match.rule, match.note) == (member, "manual", "Set by admin.")
