@@ -197,10 +197,11 @@ def test_simulate_c2b_refuses_production_shortcodes(daraja, make_shortcode):
         run("simulate_c2b", "--shortcode", "600984", "--amount", "1", "--msisdn", "2547")
 
 
-def test_simulate_c2b_refuses_a_bad_amount(make_shortcode):
+@pytest.mark.parametrize("amount", ["-1", "0", "10.50", "ten"])
+def test_simulate_c2b_refuses_anything_but_whole_shillings(make_shortcode, amount):
     make_shortcode("600984")
-    with pytest.raises(CommandError):
-        run("simulate_c2b", "--shortcode", "600984", "--amount", "-1", "--msisdn", "2547")
+    with pytest.raises(CommandError, match="--amount"):
+        run("simulate_c2b", "--shortcode", "600984", "--amount", amount, "--msisdn", "2547")
 
 
 # --- reprocess_callbacks --------------------------------------------------------------------

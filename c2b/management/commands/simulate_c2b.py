@@ -12,9 +12,9 @@ def _amount(value: str) -> Decimal:
         amount = Decimal(value)
     except InvalidOperation:
         raise CommandError(f"--amount {value!r} is not a number.") from None
-    if amount <= 0:
-        raise CommandError("--amount must be positive.")
-    return amount
+    if amount <= 0 or amount != amount.to_integral_value():
+        raise CommandError("--amount must be a positive whole number of shillings.")
+    return amount.quantize(Decimal("1"))
 
 
 class Command(BaseCommand):

@@ -1,0 +1,1 @@
+"""`make demo`: the whole product on SQLite, paid into by the Daraja emulator."""

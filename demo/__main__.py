@@ -1,0 +1,266 @@
+"""`make demo`: migrate SQLite, start the emulator, the web app and the SMS worker, register the
+demo paybill's URLs with the emulator, then pay into it while you watch. Ctrl-C stops everything.
+
+Environment knobs: DEMO_PORT (8000), DEMO_EMULATOR_PORT (8001), DEMO_PAYMENTS (40),
+DEMO_PACE (payments per second, 1).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from demo.processes import ROOT, Process, manage, port_is_free, wait_for_http
+
+SHORTCODE = "600000"
+MEMBERS_CSV = ROOT / "members" / "fixtures" / "demo_members.csv"
+LOGS = ROOT / "var" / "demo"
+CONSUMER_KEY = "demo-consumer-key"
+CONSUMER_SECRET = "demo-consumer-secret"  # noqa: S105 - the emulator's published demo credentials
+
+
+def say(message: str) -> None:
+    print(f"demo: {message}", flush=True)
+
+
+def demo_environment(port: int, emulator_port: int) -> dict[str, str]:
+    return {
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_SECURE_COOKIES": "false",  # plain HTTP on localhost
+        "C2B_CALLBACK_TOKEN": secrets.token_hex(16),
+        "C2B_CALLBACK_BASE_URL": f"http://127.0.0.1:{port}",
+        "C2B_ALLOWED_IPS": "127.0.0.1",
+        "DARAJA_BASE_URL": f"http://127.0.0.1:{emulator_port}",
+        "DARAJA_CONSUMER_KEY": CONSUMER_KEY,
+        "DARAJA_CONSUMER_SECRET": CONSUMER_SECRET,
+        "DARAJA_ALLOW_LOCAL_CALLBACKS": "true",
+        "SACCO_NAME": "Neno SACCO",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def prepare_database(env: dict[str, str]) -> str:
+    say("migrating the SQLite database (db.sqlite3)")
+    manage("migrate", "--noinput", env=env)
+    manage("collectstatic", "--noinput", "--verbosity", "0", env=env)
+    password = secrets.token_urlsafe(9)
+    user_env = {**env, "DJANGO_SUPERUSER_PASSWORD": password}
+    created = manage(
+        "createsuperuser",
+        "--noinput",
+        "--username",
+        "demo",
+        "--email",
+        "demo@example.com",
+        env=user_env,
+        check=False,
+    )
+    if created.returncode != 0:  # exists from an earlier run: give it this run's password
+        manage("shell", "-c", _RESET_DEMO_USER, env=user_env)
+    manage(
+        "shortcode",
+        "add",
+        SHORTCODE,
+        "--name",
+        "Demo paybill",
+        "--kind",
+        "paybill",
+        "--environment",
+        "sandbox",
+        "--api-version",
+        "v2",
+        "--response-type",
+        "Completed",
+        "--min-amount",
+        "10",
+        "--max-amount",
+        "150000",
+        *_member_rule_flag(),
+        env=env,
+    )
+    if MEMBERS_CSV.exists():
+        result = manage("import_members", str(MEMBERS_CSV), env=env)
+        say("members: " + (result.stdout.strip().splitlines() or ["imported"])[-1])
+    return password
+
+
+_RESET_DEMO_USER = (
+    "import os; from django.contrib.auth import get_user_model; "
+    "u = get_user_model().objects.get(username='demo'); "
+    "u.set_password(os.environ['DJANGO_SUPERUSER_PASSWORD']); "
+    "u.is_staff = u.is_superuser = u.is_active = True; u.save()"
+)
+
+
+def _member_rule_flag() -> list[str]:
+    """Reject accounts that are no active member's number, where the command offers it."""
+    source = (ROOT / "c2b" / "management" / "commands" / "shortcode.py").read_text()
+    return ["--require-active-member"] if "--require-active-member" in source else []
+
+
+def start_processes(env: dict[str, str], port: int, emulator_port: int) -> list[Process]:
+    LOGS.mkdir(parents=True, exist_ok=True)
+    python = sys.executable
+    processes: list[Process] = []
+    emulator = Process(
+        "emulator",
+        [
+            python,
+            "-m",
+            "daraja_emulator",
+            "--port",
+            str(emulator_port),
+            "--config",
+            str(ROOT / "demo" / "emulator.json"),
+            "--consumer-key",
+            CONSUMER_KEY,
+            "--consumer-secret",
+            CONSUMER_SECRET,
+        ],
+        log=LOGS / "emulator.log",
+    )
+    processes.append(emulator)
+    wait_for_http(f"http://127.0.0.1:{emulator_port}/emulator/health", process=emulator)
+    say(f"Daraja emulator up on http://127.0.0.1:{emulator_port} (log: var/demo/emulator.log)")
+
+    web = Process(
+        "web",
+        [
+            str(Path(python).with_name("gunicorn")),
+            "--config",
+            "config/gunicorn.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "config.wsgi",
+        ],
+        env=env,
+        log=LOGS / "web.log",
+    )
+    processes.append(web)
+    wait_for_http(f"http://127.0.0.1:{port}/healthz", process=web)
+    say(f"web app up on http://127.0.0.1:{port} (log: var/demo/web.log)")
+
+    if (ROOT / "sms" / "management" / "commands" / "sms_worker.py").exists():
+        # Inherits this terminal: the console SMS backend prints each receipt as it is "sent".
+        processes.append(Process("sms-worker", [python, "manage.py", "sms_worker"], env=env))
+        say("SMS worker started (console backend: receipts are printed here)")
+    return processes
+
+
+def run_scenario(emulator_port: int, payments: int, pace: float) -> str:
+    members = MEMBERS_CSV.read_text() if MEMBERS_CSV.exists() else None
+    body: dict[str, object] = {
+        "shortcode": SHORTCODE,
+        "payments": payments,
+        "members": _members(members) if members else 8,
+        "pace": pace,
+        "seed": 2026,
+        "duplicate_rate": 0.1,
+        "drop_rate": 0.05,
+        "delay_rate": 0.05,
+        "delay_seconds": 2,
+        "extra_key_rate": 0.05,
+        "invalid_account_rate": 0.1,
+        "messy_account_rate": 0.1,
+        "amount_min": 50,
+        "amount_max": 20000,
+    }
+    reply = httpx.post(f"http://127.0.0.1:{emulator_port}/emulator/scenario", json=body, timeout=10)
+    reply.raise_for_status()
+    return reply.json()["id"]
+
+
+def _members(csv_text: str) -> list[dict[str, str]]:
+    import csv
+    import io
+
+    return [
+        {"member_number": row["member_number"], "phone": row["phone"], "name": row["name"]}
+        for row in csv.DictReader(io.StringIO(csv_text))
+        if row.get("status", "active") == "active"
+    ]
+
+
+def main() -> int:
+    port = int(os.environ.get("DEMO_PORT", "8000"))
+    emulator_port = int(os.environ.get("DEMO_EMULATOR_PORT", "8001"))
+    payments = int(os.environ.get("DEMO_PAYMENTS", "40"))
+    pace = float(os.environ.get("DEMO_PACE", "1"))
+    for name, value in (("DEMO_PORT", port), ("DEMO_EMULATOR_PORT", emulator_port)):
+        if not port_is_free(value):
+            say(f"port {value} is in use; stop what uses it or set {name}=another port")
+            return 1
+
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    env = demo_environment(port, emulator_port)
+    os.environ.update(env)
+    processes: list[Process] = []
+    try:
+        password = prepare_database(env)
+        processes = start_processes(env, port, emulator_port)
+        registered = manage("register_urls", "--shortcode", SHORTCODE, env=env)
+        say(registered.stdout.strip())
+        scenario = run_scenario(emulator_port, payments, pace)
+        banner(port, emulator_port, password, payments)
+        watch(processes, emulator_port, scenario)
+    except KeyboardInterrupt:
+        say("stopping")
+    except Exception as exc:  # say what failed, then clean up
+        say(f"failed: {exc}")
+        return 1
+    finally:
+        for process in reversed(processes):
+            process.stop()
+        say("all demo processes stopped")
+    return 0
+
+
+def banner(port: int, emulator_port: int, password: str, payments: int) -> None:
+    base = f"http://127.0.0.1:{port}"
+    print(
+        f"""
+==========================================================================
+ Neno SACCO C2B capture demo is running
+   Staff web app : {base}/            user: demo   password: {password}
+   Transactions  : {base}/transactions/
+   Needs attention: {base}/attention/
+   Admin         : {base}/admin/
+   Health        : {base}/healthz
+   Emulator      : http://127.0.0.1:{emulator_port}/emulator/ledger  (statement:
+                   http://127.0.0.1:{emulator_port}/emulator/statement.csv?shortcode={SHORTCODE})
+ {payments} payments are being made into paybill {SHORTCODE}: some rejected by validation,
+ some delivered twice, one or two confirmations dropped (find them by reconciliation).
+ Press Ctrl-C to stop everything.
+==========================================================================
+""",
+        flush=True,
+    )
+
+
+def watch(processes: list[Process], emulator_port: int, scenario: str) -> None:
+    finished = False
+    while True:
+        for process in processes:
+            if not process.alive():
+                raise RuntimeError(f"{process.name} stopped unexpectedly:\n{process.tail()}")
+        if not finished:
+            progress = httpx.get(
+                f"http://127.0.0.1:{emulator_port}/emulator/scenario/{scenario}", timeout=5
+            ).json()
+            finished = progress.get("status") != "running"
+            counts = ", ".join(f"{n} {s}" for s, n in sorted(progress.get("by_status", {}).items()))
+            say(f"payments {progress.get('processed', 0)}/{progress.get('payments')}: {counts}")
+            if finished:
+                say("scenario finished; the app keeps running until Ctrl-C")
+        time.sleep(5)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
