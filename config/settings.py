@@ -262,7 +262,7 @@ SMS_WORKER_POLL_SECONDS = env_int("SMS_WORKER_POLL_SECONDS", 2)
 # Africa's Talking dashboard (comma-separated for rotation). Unset: the URL answers 404.
 SMS_DELIVERY_REPORT_TOKENS = env_list("SMS_DELIVERY_REPORT_TOKEN")
 
-# --- Logging: no secrets, no full phone numbers (see c2b/logging.py) --------------------------
+# --- Logging: no secrets, no full phone numbers (log masked MSISDNs only) ---------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,

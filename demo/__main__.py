@@ -41,7 +41,7 @@ def demo_environment(port: int, emulator_port: int) -> dict[str, str]:
         "DARAJA_CONSUMER_KEY": CONSUMER_KEY,
         "DARAJA_CONSUMER_SECRET": CONSUMER_SECRET,
         "DARAJA_ALLOW_LOCAL_CALLBACKS": "true",
-        "SACCO_NAME": "Neno SACCO",
+        "SMS_SACCO_NAME": "Neno SACCO",
         "PYTHONUNBUFFERED": "1",
     }
 

@@ -45,12 +45,24 @@ def test_shortcode_add_creates_then_updates_only_given_fields():
         "--account-pattern",
         r"NS\d{4}",
     )
-    run("shortcode", "add", "600984", "--max-amount", "70000", "--api-version", "v1")
+    run(
+        "shortcode",
+        "add",
+        "600984",
+        "--max-amount",
+        "70000",
+        "--api-version",
+        "v1",
+        "--require-active-member",
+    )
     shortcode = Shortcode.objects.get()
     assert shortcode.min_amount == Decimal("10")
     assert shortcode.max_amount == Decimal("70000")
     assert shortcode.api_version == "v1"
     assert shortcode.account_pattern == r"NS\d{4}"
+    assert shortcode.require_active_member is True
+    run("shortcode", "add", "600984", "--no-require-active-member")
+    assert Shortcode.objects.get().require_active_member is False
 
 
 @pytest.mark.parametrize(

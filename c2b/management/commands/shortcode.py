@@ -1,3 +1,4 @@
+import argparse
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -28,6 +29,11 @@ class Command(BaseCommand):
         add.add_argument("--response-type", choices=Shortcode.ResponseType.values)
         add.add_argument("--min-amount", type=_amount)
         add.add_argument("--max-amount", type=_amount)
+        add.add_argument(
+            "--require-active-member",
+            action=argparse.BooleanOptionalAction,
+            help="Validation rejects accounts that are not an active member's number (C2B00012).",
+        )
         add.add_argument(
             "--account-pattern", help="Regex the whole account number must match ('' clears)."
         )
@@ -61,6 +67,7 @@ class Command(BaseCommand):
             "min_amount",
             "max_amount",
             "account_pattern",
+            "require_active_member",
         ]
         fields = {name: options[name] for name in names if options.get(name) is not None}
         try:
