@@ -1,0 +1,142 @@
+"""The dashboard: today and this month in EAT days, the 30-day chart, each shortcode's pulse."""
+
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+
+import pytest
+from django.test import override_settings
+
+from c2b.payloads import EAT
+from staff.selectors import business_minutes_between, dashboard
+
+pytestmark = pytest.mark.django_db
+
+# Friday 27 November 2026, 14:00 EAT.
+NOW = datetime(2026, 11, 27, 14, 0, tzinfo=EAT)
+
+
+def eat(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=EAT)
+
+
+def test_today_and_this_month_are_eat_days(make_payment):
+    make_payment(at="2026-11-27 00:30:00", amount="100.00")  # 21:30 UTC on the 26th: today
+    make_payment(at="2026-11-26 23:59:59", amount="20.00")  # yesterday, this month
+    make_payment(at="2026-11-01 00:00:00", amount="3.00")  # first second of the month
+    make_payment(at="2026-10-31 23:59:59", amount="4000.00")  # last month
+    board = dashboard(now=NOW)
+    assert (board.today.count, board.today.amount) == (1, Decimal("100.00"))
+    assert (board.month.count, board.month.amount) == (3, Decimal("123.00"))
+
+
+def test_the_chart_has_thirty_days_ending_today_with_empty_days_as_zero(make_payment):
+    make_payment(at="2026-11-27 09:00:00", amount="500.00")
+    make_payment(at="2026-11-27 10:00:00", amount="250.00")
+    make_payment(at="2026-10-29 10:00:00", amount="70.00")  # 30th day back: included
+    make_payment(at="2026-10-28 10:00:00", amount="9.00")  # 31st: not
+    days = dashboard(now=NOW).days
+    assert len(days) == 30
+    assert days[0].day.isoformat() == "2026-10-29"
+    assert (days[0].count, days[0].amount) == (1, Decimal("70.00"))
+    assert (days[-1].count, days[-1].amount) == (2, Decimal("750.00"))
+    assert sum(day.count for day in days[1:-1]) == 0
+
+
+def test_totals_per_shortcode(make_payment, till):
+    make_payment(at="2026-11-27 09:00:00", amount="500.00")
+    make_payment(at="2026-11-20 09:00:00", amount="100.00")
+    make_payment(at="2026-11-27 11:00:00", amount="40.00", shortcode=till)
+    health = {h.shortcode.number: h for h in dashboard(now=NOW).shortcodes}
+    assert health["600984"].today.amount == Decimal("500.00")
+    assert health["600984"].month.amount == Decimal("600.00")
+    assert health["600638"].today.amount == Decimal("40.00")
+    assert health["600638"].month.count == 1
+
+
+@override_settings(STAFF_SILENCE_WARNING_MINUTES=60)
+def test_a_shortcode_silent_for_the_configured_business_minutes_is_flagged(
+    make_payment, till, monkeypatch
+):
+    paybill_payment = make_payment(at="2026-11-27 13:30:00")
+    till_payment = make_payment(at="2026-11-27 12:30:00", shortcode=till)
+    # "Last received" is when we stored it: set it as if the callbacks came on time.
+    type(paybill_payment).objects.filter(pk=paybill_payment.pk).update(
+        created_at=eat("2026-11-27 13:30:02")
+    )
+    type(till_payment).objects.filter(pk=till_payment.pk).update(
+        created_at=eat("2026-11-27 12:30:02")
+    )
+    health = {h.shortcode.number: h for h in dashboard(now=NOW).shortcodes}
+    assert not health["600984"].warning
+    assert health["600638"].warning
+    assert health["600638"].silent_minutes == 89
+
+
+@override_settings(
+    STAFF_SILENCE_WARNING_MINUTES=60,
+    STAFF_BUSINESS_HOURS=(time(8), time(18)),
+    STAFF_BUSINESS_DAYS=[0, 1, 2, 3, 4, 5],
+)
+def test_silence_counts_only_business_hours():
+    # Saturday 17:30 to Monday 08:20: 30 min on Saturday, none on Sunday, 20 on Monday.
+    assert business_minutes_between(eat("2026-11-28 17:30"), eat("2026-11-30 08:20")) == 50
+    # Overnight on a weekday: only the evening's last minutes and the morning's first.
+    assert business_minutes_between(eat("2026-11-26 17:00"), eat("2026-11-27 09:00")) == 120
+    assert business_minutes_between(eat("2026-11-27 19:00"), eat("2026-11-27 07:00")) == 0
+
+
+def test_a_quiet_night_does_not_raise_a_warning_in_the_morning(make_payment, settings):
+    settings.STAFF_SILENCE_WARNING_MINUTES = 60
+    payment = make_payment(at="2026-11-26 17:55:00")
+    type(payment).objects.filter(pk=payment.pk).update(created_at=eat("2026-11-26 17:55:02"))
+    morning = datetime(2026, 11, 27, 8, 30, tzinfo=EAT)
+    (health,) = dashboard(now=morning).shortcodes
+    assert not health.warning  # 5 + 30 business minutes
+    (health,) = dashboard(now=morning + timedelta(minutes=30)).shortcodes
+    assert health.warning
+
+
+def test_a_disabled_shortcode_is_never_flagged(main_paybill):
+    main_paybill.enabled = False
+    main_paybill.save()
+    (health,) = dashboard(now=NOW + timedelta(days=3)).shortcodes
+    assert not health.warning
+
+
+def test_the_page_draws_the_chart_as_svg_and_shows_the_warning(staff_client, make_payment):
+    make_payment(at=(datetime.now(EAT) - timedelta(days=2)).strftime("%Y-%m-%d %H:%M:%S"))
+    response = staff_client.get("/")
+    body = response.content.decode()
+    assert body.count('<rect class="bar') == 30
+    assert '<svg id="daily-chart"' in body
+    assert "KES" in body
+    assert "<script" not in body
+
+
+@override_settings(
+    STAFF_BUSINESS_HOURS=(datetime(1, 1, 1, 0).time(), datetime(1, 1, 1, 23, 59).time())
+)
+@override_settings(STAFF_BUSINESS_DAYS=[0, 1, 2, 3, 4, 5, 6])
+def test_the_page_warns_visibly_about_a_silent_shortcode(staff_client, main_paybill):
+    main_paybill.created_at = datetime.now(EAT) - timedelta(days=2)
+    type(main_paybill).objects.filter(pk=main_paybill.pk).update(created_at=main_paybill.created_at)
+    body = staff_client.get("/").content.decode()
+    assert "Silent shortcode" in body
+    assert "Check the Daraja registration" in body
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"STAFF_BUSINESS_HOURS": "8am-6pm"}, "STAFF_BUSINESS_HOURS must look like 08:00-18:00"),
+        ({"STAFF_BUSINESS_HOURS": "18:00-08:00"}, "must open before it closes"),
+        ({"STAFF_BUSINESS_DAYS": "mon,funday"}, "STAFF_BUSINESS_DAYS must be days"),
+        ({"STAFF_SILENCE_WARNING_MINUTES": "an hour"}, "STAFF_SILENCE_WARNING_MINUTES"),
+    ],
+)
+def test_bad_staff_settings_stop_the_app_naming_the_variable(env, message):
+    from config.tests.test_settings import start_django
+
+    result = start_django(DJANGO_DEBUG="true", **env)
+    assert result.returncode != 0
+    assert message in result.stderr
