@@ -397,7 +397,9 @@ class Attention:
     unmatched_count: int
 
 
-def attention(*, limit: int = 100) -> Attention:
+def attention(*, limit: int = 100, unmatched_limit: int = 20) -> Attention:
+    """The newest ``limit`` of each kind of problem, with their counts. Unmatched payments are
+    many and listed in full on the transactions page, so only the newest few are shown here."""
     failed = CallbackReceipt.objects.filter(status=CallbackReceipt.Status.FAILED)
     conflicts = CallbackReceipt.objects.filter(status=CallbackReceipt.Status.CONFLICT)
     sms_count, sms_rows = integrations.failed_sms(limit)
@@ -414,7 +416,7 @@ def attention(*, limit: int = 100) -> Attention:
         unmatched=(
             None
             if unmatched_qs is None
-            else list(unmatched_qs.order_by("-trans_time", "-trans_id")[:limit])
+            else list(unmatched_qs.order_by("-trans_time", "-trans_id")[:unmatched_limit])
         ),
         unmatched_count=0 if unmatched_qs is None else _cached_count("unmatched", unmatched_qs),
     )

@@ -154,3 +154,14 @@ def test_the_list_filters_matched_unmatched_and_needs_attention(staff_client, mp
     assert ids(attention="1") == ["TKUNMATCH1"]
     assert ids(q="Jane Wanjiku") == ["TKR3XYZ9AB"]  # member name
     assert ids(q="ns00123") == ["TKR3XYZ9AB"]  # member number, normalised
+
+
+def test_only_the_newest_unmatched_payments_are_listed_with_a_link_to_all(
+    staff_client, make_payment
+):
+    for _ in range(25):
+        make_payment()
+    response = staff_client.get("/attention/")
+    assert response.context["items"].unmatched_count == 25
+    assert len(response.context["items"].unmatched) == 20
+    assert "/transactions/?member=unmatched" in response.content.decode()
