@@ -6,7 +6,7 @@ from sms.backends.memory import MemoryBackend
 from sms.models import DeliveryReport, OutboundSms
 from sms.services import sms_send_due
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("sms.tests.urls")]
+pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/sms/report-token/delivery-report"
 Status = OutboundSms.Status
