@@ -47,6 +47,11 @@ def logs_of(*processes: Process, lines: int = 40) -> str:
     )
 
 
+def stop(process: Process) -> None:
+    process.stop()
+    _running.pop(process.name, None)
+
+
 def start_emulator(name: str, log: Path, *flags: str) -> tuple[Process, str]:
     """Start an emulator on a free port; returns it and its base URL (from its first line)."""
     process = Process(
@@ -81,7 +86,7 @@ def start_emulator(name: str, log: Path, *flags: str) -> tuple[Process, str]:
         wait_until(listening, timeout=WAIT, what=f"{name} to listen", process=process)
         wait_for_http(f"{found[0]}/emulator/health", timeout=WAIT, process=process)
     except BaseException:
-        process.stop()
+        stop(process)
         raise
     return process, found[0]
 
@@ -224,8 +229,7 @@ def emulator_process(e2e_logs) -> Iterator[EmulatorClient]:
     client = EmulatorClient(url, process)
     yield client
     client.http.close()
-    process.stop()
-    _running.pop("emulator", None)
+    stop(process)
 
 
 @pytest.fixture(scope="session")
@@ -275,11 +279,10 @@ def web_process(product_env, e2e_logs) -> Iterator[tuple[Process, str]]:
     try:
         wait_for_http(f"{url}/healthz", timeout=WAIT + 10, process=web)
     except BaseException:
-        web.stop()
+        stop(web)
         raise
     yield web, url
-    web.stop()
-    _running.pop("web", None)
+    stop(web)
 
 
 @pytest.fixture
