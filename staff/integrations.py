@@ -121,6 +121,25 @@ def payment_member_match(payment: Payment) -> MemberMatch | None:
     )
 
 
+def members_for_payments(payments: list[Payment]) -> dict[int, MemberMatch]:
+    """Matches for a page of payments, keyed by payment id, in one query."""
+    if not members_available() or not payments:
+        return {}
+    from members.models import MemberMatch as Match
+
+    matches = Match.objects.filter(payment_id__in=[p.pk for p in payments]).select_related("member")
+    return {
+        match.payment_id: MemberMatch(
+            matched=match.member is not None,
+            member_number=match.member.number if match.member else "",
+            member_name=match.member.name if match.member else "",
+            rule=match.get_rule_display(),
+            note=match.note,
+        )
+        for match in matches
+    }
+
+
 def unmatched_payments() -> QuerySet[Payment] | None:
     if not members_available():
         return None

@@ -79,6 +79,9 @@ def transaction_list(request: HttpRequest) -> HttpResponse:
     payments = selectors.payments_for(flt)
     page = selectors.payments_page(payments, cursor=cursor, size=settings.STAFF_PAGE_SIZE)
     query = flt.querystring()
+    matches = integrations.members_for_payments(page.rows)
+    for payment in page.rows:
+        payment.staff_member = matches.get(payment.pk)
     return render(
         request,
         "staff/transactions.html",
