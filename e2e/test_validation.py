@@ -12,7 +12,14 @@ import pytest
 from c2b.models import CallbackReceipt, Payment, Shortcode, ValidationDecision
 from c2b.services.shortcodes import shortcode_save
 from daraja.client import get_client
-from e2e.conftest import CONSUMER_KEY, CONSUMER_SECRET, VALIDATION_TIMEOUT
+from e2e.conftest import (
+    CONSUMER_KEY,
+    CONSUMER_SECRET,
+    SHORT_VALIDATION_TIMEOUT,
+    EmulatorClient,
+    start_emulator,
+    stop,
+)
 from members.models import Member
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -57,6 +64,27 @@ def test_rejected_by_our_rule_never_becomes_a_payment(stack, number, rule, amoun
     assert ValidationDecision.objects.get(trans_id=good["trans_id"]).accepted
 
 
+@pytest.fixture(scope="module")
+def impatient_emulator_process(e2e_logs) -> Iterator[EmulatorClient]:
+    """An emulator that waits only SHORT_VALIDATION_TIMEOUT for a validation answer."""
+    process, url = start_emulator(
+        "emulator-impatient",
+        e2e_logs / "emulator-impatient.log",
+        validation_timeout=SHORT_VALIDATION_TIMEOUT,
+    )
+    client = EmulatorClient(url, process)
+    yield client
+    client.http.close()
+    stop(process)
+
+
+@pytest.fixture
+def impatient_emulator(stack, impatient_emulator_process) -> Iterator[EmulatorClient]:
+    impatient_emulator_process.reset()
+    yield impatient_emulator_process
+    impatient_emulator_process.wait_idle()
+
+
 @pytest.fixture
 def silent_port() -> Iterator[int]:
     """A port that takes connections and never answers: a validation endpoint that hangs."""
@@ -77,17 +105,18 @@ def closed_port() -> int:
 @pytest.mark.parametrize("response_type", ["Completed", "Cancelled"])
 @pytest.mark.parametrize("endpoint", ["hangs", "refuses"])
 def test_validation_without_answer_applies_the_response_type(
-    stack, request, response_type, endpoint
+    stack, impatient_emulator, request, response_type, endpoint
 ):
     """Our ConfirmationURL is the real app; the ValidationURL never answers in time."""
+    emulator = impatient_emulator
     port = request.getfixturevalue({"hangs": "silent_port", "refuses": "closed_port"}[endpoint])
     number = {"Completed": "60031", "Cancelled": "60032"}[response_type] + str(
         ["hangs", "refuses"].index(endpoint)
     )
-    stack.emulator.shortcode(number, external_validation=True)
+    emulator.shortcode(number, external_validation=True)
     shortcode_save(number=number, name="Slow validation", response_type=response_type)
     with get_client(
-        base_url=stack.emulator.url, consumer_key=CONSUMER_KEY, consumer_secret=CONSUMER_SECRET
+        base_url=emulator.url, consumer_key=CONSUMER_KEY, consumer_secret=CONSUMER_SECRET
     ) as client:
         client.register_urls(
             shortcode=number,
@@ -96,13 +125,13 @@ def test_validation_without_answer_applies_the_response_type(
             response_type=Shortcode.objects.get(number=number).response_type,
         )
 
-    tx = stack.emulator.pay(number, amount=640, account="NS0301")
+    tx = emulator.pay(number, amount=640, account="NS0301")
 
     validation = [d for d in tx["deliveries"] if d["kind"] == "validation"]
     assert len(validation) == 1 and validation[0]["status_code"] is None, tx
     assert validation[0]["error"], tx
     if endpoint == "hangs":
-        assert validation[0]["duration_ms"] >= VALIDATION_TIMEOUT * 1000 * 0.9, tx
+        assert validation[0]["duration_ms"] >= SHORT_VALIDATION_TIMEOUT * 1000 * 0.9, tx
     assert not ValidationDecision.objects.exists()
     if response_type == "Completed":
         assert tx["status"] == "completed", tx
@@ -113,7 +142,7 @@ def test_validation_without_answer_applies_the_response_type(
         assert CallbackReceipt.objects.get(kind="confirmation").status == "processed"
     else:
         assert tx["status"] == "cancelled", tx
-        assert stack.emulator.ledger(tx["trans_id"])["status"] == "cancelled"
+        assert emulator.ledger(tx["trans_id"])["status"] == "cancelled"
         assert [d["kind"] for d in tx["deliveries"]] == ["validation"], tx
         assert not Payment.objects.exists()
         assert not CallbackReceipt.objects.exists()
