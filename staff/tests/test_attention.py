@@ -165,3 +165,21 @@ def test_only_the_newest_unmatched_payments_are_listed_with_a_link_to_all(
     assert response.context["items"].unmatched_count == 25
     assert len(response.context["items"].unmatched) == 20
     assert "/transactions/?member=unmatched" in response.content.decode()
+
+
+def test_needs_attention_on_the_list_includes_conflicts_and_failed_sms(
+    staff_client, mpesa, paybill
+):
+    from members.models import Member
+
+    Member.objects.create(number="NS00123", name="Jane Wanjiku")
+    mpesa.confirm(load_payload("confirmation_v2_masked", TransID="TKFINE0001"))
+    mpesa.confirm(load_payload("confirmation_v2_masked", TransID="TKCONFLIC1"))
+    mpesa.confirm(load_payload("confirmation_v2_masked", TransID="TKCONFLIC1", TransAmount="9.00"))
+    mpesa.confirm(load_payload("confirmation_v2_masked", TransID="TKSMSFAIL1"))
+    OutboundSms.objects.filter(payment__trans_id="TKSMSFAIL1").update(status="failed")
+    response = staff_client.get("/transactions/", {"attention": "1"})
+    assert sorted(p.trans_id for p in response.context["page"].rows) == [
+        "TKCONFLIC1",
+        "TKSMSFAIL1",
+    ]
