@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import time
+from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -17,6 +19,7 @@ from sms.models import OutboundSms
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 Status = CallbackReceipt.Status
+EAT = ZoneInfo("Africa/Nairobi")
 
 
 def add_member(number: str, name: str, phone: str) -> Member:
@@ -81,6 +84,15 @@ def test_registered_payment_is_stored_matched_and_receipted(stack, api_version):
     assert payment.transaction_type == "Pay Bill"
     assert payment.org_account_balance == Decimal(tx["balance_after"])
     assert payment.msisdn == tx["msisdn_in_callbacks"]
+    # TransTime is Kenyan local time; stored as the same instant.
+    eat = datetime.strptime(tx["trans_time"], "%Y%m%d%H%M%S").replace(tzinfo=EAT)
+    assert payment.trans_time == eat
+    names = tx["names_in_callbacks"]
+    assert (payment.first_name, payment.middle_name, payment.last_name) == (
+        names["FirstName"],
+        names.get("MiddleName", ""),
+        names.get("LastName", ""),
+    )
     assert payment.validation is not None and payment.validation.accepted
     receipts = CallbackReceipt.objects.filter(trans_id=tx["trans_id"])
     assert sorted(receipts.values_list("kind", "status")) == [
