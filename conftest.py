@@ -41,6 +41,25 @@ def make_shortcode(db) -> Callable[..., Any]:
 
 
 @pytest.fixture
+def make_member(db) -> Callable[..., Any]:
+    """``make_member(number="NS00123", phones=("254712345126",), status="active")``."""
+    from members.models import Member, MemberPhone
+
+    def make(
+        number: str = "NS00123",
+        name: str = "John Otieno",
+        phones: tuple[str, ...] = ("254712345126",),
+        status: str = Member.Status.ACTIVE,
+    ) -> Member:
+        member = Member.objects.create(number=number, name=name, status=status)
+        for position, phone in enumerate(phones):
+            MemberPhone.objects.create(member=member, number=phone, position=position)
+        return member
+
+    return make
+
+
+@pytest.fixture
 def paybill(make_shortcode):
     """The SACCO's paybill, as the payload fixtures address it."""
     make_shortcode("600638", kind="till")
