@@ -7,6 +7,9 @@
 
 Every test gets a reset emulator and (``transaction=True``) an emptied database. Process output
 goes to log files whose tails are attached to any failing test's report.
+
+Run: ``DATABASE_URL=postgres://postgres@127.0.0.1:5432/neno_e2e .venv/bin/pytest e2e`` (or
+``-m e2e``); on SQLite they skip.
 """
 
 from __future__ import annotations
