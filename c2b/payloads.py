@@ -112,7 +112,7 @@ def parse_c2b_body(body: bytes, *, require_time: bool = True) -> C2BPayload:
 
 
 def parse_c2b(data: dict[str, Any], *, require_time: bool = True) -> C2BPayload:
-    trans_id = _text(data, "TransID", limit=32)
+    trans_id = _text(data, "TransID", limit=32).strip()
     if not trans_id:
         raise PayloadError("TransID is missing.")
     if not _TRANS_ID.match(trans_id):
@@ -168,7 +168,9 @@ def _text(data: dict[str, Any], key: str, *, limit: int | None = None) -> str:
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
         raise PayloadError(f"{key} must be text (got {type(value).__name__}).")
-    text = str(value).strip()
+    # Kept exactly as sent (BillRefNumber is what the customer typed, spaces included);
+    # normalising for matching is the member registry's business.
+    text = str(value)
     limit = limit or _TEXT_LIMITS.get(key, 100)
     if len(text) > limit:
         raise PayloadError(f"{key} is longer than {limit} characters.")

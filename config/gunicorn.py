@@ -33,6 +33,10 @@ timeout = env_int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = 20
 keepalive = 5
 
+# Gunicorn 27's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl), so two
+# instances on one host (web + bench, or e2e runs) would take it over from each other.
+control_socket_disable = True
+
 # Access lines duplicate what the proxy logs and cost CPU on every callback: off unless asked for.
 accesslog = "-" if env_bool("GUNICORN_ACCESS_LOG", False) else None
 errorlog = "-"

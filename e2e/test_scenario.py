@@ -85,9 +85,8 @@ def test_scenario_every_delivered_payment_is_stored_once(stack, tmp_path):
     )
     for trans_id, tx in delivered.items():
         assert payments[trans_id].amount == Decimal(tx["amount"]), tx
-        # As typed, except that c2b/payloads.py trims surrounding spaces (" NS0501" is stored as
-        # "NS0501"), though /work/shared/daraja.md says to keep BillRefNumber as sent.
-        assert payments[trans_id].bill_ref_number == tx["bill_ref_number"].strip(), tx
+        # Exactly as the customer typed it, stray spaces and lower case included.
+        assert payments[trans_id].bill_ref_number == tx["bill_ref_number"], tx
         assert bool(payments[trans_id].extra) == bool(tx["faults"]["extra_key"]), tx
     assert sum(p.amount for p in payments.values()) == sum(
         Decimal(t["amount"]) for t in delivered.values()

@@ -27,6 +27,14 @@ def test_numeric_amount_and_shortcode_and_hashed_msisdn_are_accepted():
     assert p.org_account_balance is None
 
 
+def test_text_is_kept_exactly_as_the_customer_typed_it():
+    p = parse_c2b(
+        load_payload("confirmation_v2_masked", BillRefNumber=" ns 00123 ", FirstName="JOHN ")
+    )
+    assert p.bill_ref_number == " ns 00123 "
+    assert p.first_name == "JOHN "
+
+
 def test_unknown_keys_are_kept_as_extra():
     p = parse_c2b(load_payload("confirmation_v1_hashed"))
     assert p.extra == {"SomethingNew": {"Tier": "Gold"}}
