@@ -7,6 +7,7 @@ DEMO_PACE (payments per second, 1).
 
 from __future__ import annotations
 
+import csv
 import os
 import secrets
 import signal
@@ -82,12 +83,11 @@ def prepare_database(env: dict[str, str]) -> str:
         "10",
         "--max-amount",
         "150000",
-        *_member_rule_flag(),
+        "--require-active-member",
         env=env,
     )
-    if MEMBERS_CSV.exists():
-        result = manage("import_members", str(MEMBERS_CSV), env=env)
-        say("members: " + (result.stdout.strip().splitlines() or ["imported"])[-1])
+    result = manage("import_members", str(MEMBERS_CSV), env=env)
+    say("members: " + (result.stdout.strip().splitlines() or ["imported"])[-1])
     return password
 
 
@@ -97,12 +97,6 @@ _RESET_DEMO_USER = (
     "u.set_password(os.environ['DJANGO_SUPERUSER_PASSWORD']); "
     "u.is_staff = u.is_superuser = u.is_active = True; u.save()"
 )
-
-
-def _member_rule_flag() -> list[str]:
-    """Reject accounts that are no active member's number, where the command offers it."""
-    source = (ROOT / "c2b" / "management" / "commands" / "shortcode.py").read_text()
-    return ["--require-active-member"] if "--require-active-member" in source else []
 
 
 def start_processes(env: dict[str, str], port: int, emulator_port: int) -> list[Process]:
@@ -147,19 +141,46 @@ def start_processes(env: dict[str, str], port: int, emulator_port: int) -> list[
     wait_for_http(f"http://127.0.0.1:{port}/healthz", process=web)
     say(f"web app up on http://127.0.0.1:{port} (log: var/demo/web.log)")
 
-    if (ROOT / "sms" / "management" / "commands" / "sms_worker.py").exists():
-        # Inherits this terminal: the console SMS backend prints each receipt as it is "sent".
-        processes.append(Process("sms-worker", [python, "manage.py", "sms_worker"], env=env))
-        say("SMS worker started (console backend: receipts are printed here)")
+    # Inherits this terminal: the console SMS backend prints each receipt as it is "sent".
+    processes.append(Process("sms-worker", [python, "manage.py", "sms_worker"], env=env))
+    say("SMS worker started (console backend: receipts are printed here)")
     return processes
 
 
 def run_scenario(emulator_port: int, payments: int, pace: float) -> str:
-    members = MEMBERS_CSV.read_text() if MEMBERS_CSV.exists() else None
+    """A few scripted payments that always show each fault, then a random stream."""
+    members = _active_members()
+    emulator = f"http://127.0.0.1:{emulator_port}/emulator"
+    scripted = [
+        ("an unknown account, rejected by validation", members[0], "X999999", {}),
+        (
+            "a confirmation delivered twice",
+            members[1],
+            members[1]["member_number"],
+            {"duplicate": True},
+        ),
+        ("a dropped confirmation", members[2], members[2]["member_number"], {"drop": True}),
+    ]
+    for what, member, account, faults in scripted:
+        reply = httpx.post(
+            f"{emulator}/simulate",
+            json={
+                "ShortCode": SHORTCODE,
+                "CommandID": "CustomerPayBillOnline",
+                "Amount": 1000,
+                "Msisdn": member["phone"],
+                "BillRefNumber": account,
+                "payer": _payer(member["name"]),
+                "faults": faults,
+            },
+            timeout=10,
+        )
+        reply.raise_for_status()
+        say(f"scripted payment {reply.json()['TransID']}: {what}")
     body: dict[str, object] = {
         "shortcode": SHORTCODE,
         "payments": payments,
-        "members": _members(members) if members else 8,
+        "members": members,
         "pace": pace,
         "seed": 2026,
         "duplicate_rate": 0.1,
@@ -172,20 +193,24 @@ def run_scenario(emulator_port: int, payments: int, pace: float) -> str:
         "amount_min": 50,
         "amount_max": 20000,
     }
-    reply = httpx.post(f"http://127.0.0.1:{emulator_port}/emulator/scenario", json=body, timeout=10)
+    reply = httpx.post(f"{emulator}/scenario", json=body, timeout=10)
     reply.raise_for_status()
     return reply.json()["id"]
 
 
-def _members(csv_text: str) -> list[dict[str, str]]:
-    import csv
-    import io
+def _payer(name: str) -> dict[str, str]:
+    first, *rest = name.upper().split()
+    return {"first_name": first, "last_name": rest[-1] if rest else ""}
 
-    return [
-        {"member_number": row["member_number"], "phone": row["phone"], "name": row["name"]}
-        for row in csv.DictReader(io.StringIO(csv_text))
-        if row.get("status", "active") == "active"
-    ]
+
+def _active_members() -> list[dict[str, str]]:
+    """The payers: the same people the member registry was seeded with."""
+    with MEMBERS_CSV.open(newline="") as f:
+        return [
+            {"member_number": row["member_number"], "phone": row["phone"], "name": row["name"]}
+            for row in csv.DictReader(f)
+            if row.get("status", "active") == "active"
+        ]
 
 
 def main() -> int:
