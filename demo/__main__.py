@@ -223,7 +223,10 @@ def main() -> int:
             say(f"port {value} is in use; stop what uses it or set {name}=another port")
             return 1
 
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # Ctrl-C and SIGTERM both end in the same clean-up. SIGINT is set explicitly because a
+    # shell that started us in the background leaves it ignored, and Python then keeps it so.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     env = demo_environment(port, emulator_port)
     os.environ.update(env)
     processes: list[Process] = []
