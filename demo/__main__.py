@@ -2,7 +2,7 @@
 demo paybill's URLs with the emulator, then pay into it while you watch. Ctrl-C stops everything.
 
 Environment knobs: DEMO_PORT (8000), DEMO_EMULATOR_PORT (8001), DEMO_PAYMENTS (40),
-DEMO_PACE (payments per second, 1).
+DEMO_PACE (payments per second, 1), DEMO_DATABASE_URL (sqlite:///db.sqlite3 in the repository).
 """
 
 from __future__ import annotations
@@ -31,7 +31,10 @@ def say(message: str) -> None:
 
 
 def demo_environment(port: int, emulator_port: int) -> dict[str, str]:
+    # Always the embedded database, whatever DATABASE_URL the calling shell has.
+    database = os.environ.get("DEMO_DATABASE_URL", f"sqlite:///{ROOT / 'db.sqlite3'}")
     return {
+        "DATABASE_URL": database,
         "DJANGO_DEBUG": "false",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_SECURE_COOKIES": "false",  # plain HTTP on localhost
@@ -48,7 +51,7 @@ def demo_environment(port: int, emulator_port: int) -> dict[str, str]:
 
 
 def prepare_database(env: dict[str, str]) -> str:
-    say("migrating the SQLite database (db.sqlite3)")
+    say(f"migrating the database ({env['DATABASE_URL']})")
     manage("migrate", "--noinput", env=env)
     manage("collectstatic", "--noinput", "--verbosity", "0", env=env)
     password = secrets.token_urlsafe(9)
