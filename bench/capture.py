@@ -492,9 +492,9 @@ def machine() -> dict:
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-    mem = 0
+    mem = 0.0
     with contextlib.suppress(OSError):
-        mem = int(Path("/proc/meminfo").read_text().split()[1]) // 1024 // 1024
+        mem = round(int(Path("/proc/meminfo").read_text().split()[1]) / 1024 / 1024, 1)
     with psycopg.connect(PG_ADMIN) as conn:
         pg = conn.execute("SHOW server_version").fetchone()[0]
     import django
