@@ -47,7 +47,7 @@ demo: install
 # Benchmarks, not tests (~10 min): capture throughput/latency against PostgreSQL, then the staff
 # web app at scale. `python -m bench capture --help` for one part or other server variants.
 bench: install
-	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	@test -x $(BIN)/granian -a -x $(BIN)/uwsgi || $(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench
 
 clean:

@@ -1,7 +1,8 @@
 """``python -m bench [capture|staff|all] [options]``: run the benchmarks, capture first.
 
 ``capture`` options go to bench.capture (``python -m bench capture --help``); ``staff`` runs
-bench.staff_scale when that module exists. Exit status is non-zero when any part missed a target.
+bench.staff_scale when that module exists. Exit status is non-zero when a part failed (for the
+capture part: wrong answers, or payments lost or stored twice), not when a target was missed.
 """
 
 from __future__ import annotations

@@ -575,34 +575,32 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _verdict(outcomes: list[Outcome]) -> int:
+    """Print PASS/MISS per target. Exit status 1 only for wrong answers or lost/double payments:
+    a missed performance target is a measurement, not a failure of the run."""
     baseline = next((o for o in outcomes if o.variant.project == "baseline"), None)
     chosen = next((o for o in outcomes if o.variant is PRODUCTION), None)
     print()
     if chosen is None:
-        print("Production configuration not measured in this run: no verdict.")
-        return 0
-    ok = True
-    p99 = chosen.result.percentile(0.99) * 1000
-    verdict = p99 < TARGET_P99_MS
-    ok &= verdict
-    print(
-        f"{'PASS' if verdict else 'MISS'}  p99 {p99:.1f} ms < {TARGET_P99_MS:.0f} ms at "
-        f"{CONNECTIONS} connections ({chosen.variant.label.strip()})"
-    )
-    if baseline is not None:
-        verdict = chosen.result.rps >= baseline.result.rps
-        ok &= verdict
+        print("The production configuration was not measured in this run: no latency verdict.")
+    else:
+        p99 = chosen.result.percentile(0.99) * 1000
         print(
-            f"{'PASS' if verdict else 'MISS'}  throughput {chosen.result.rps:.0f} req/s >= "
-            f"baseline {baseline.result.rps:.0f} req/s ({baseline.variant.label.strip()})"
+            f"{'PASS' if p99 < TARGET_P99_MS else 'MISS'}  p99 {p99:.1f} ms < "
+            f"{TARGET_P99_MS:.0f} ms at {CONNECTIONS} connections "
+            f"({' '.join(chosen.variant.label.split())})"
         )
-    verdict = all(o.clean for o in outcomes)
-    ok &= verdict
+        if baseline is not None:
+            rps, floor = chosen.result.rps, baseline.result.rps
+            print(
+                f"{'PASS' if rps >= floor else 'MISS'}  throughput {rps:.0f} req/s >= "
+                f"baseline {floor:.0f} req/s ({' '.join(baseline.variant.label.split())})"
+            )
+    correct = all(o.clean for o in outcomes)
     print(
-        f"{'PASS' if verdict else 'MISS'}  every variant: all answers 200 Accepted, "
+        f"{'PASS' if correct else 'FAIL'}  every variant: all answers 200 Accepted, "
         "stored == unique sent, one 'duplicate' receipt per redelivery"
     )
-    return 0 if ok else 1
+    return 0 if correct else 1
 
 
 if __name__ == "__main__":
