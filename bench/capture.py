@@ -1,12 +1,16 @@
 """Capture benchmark: confirmations against the app as production runs it (gunicorn + PostgreSQL).
 
-For every server variant: a fresh database cloned from a migrated template (shortcode 600984
-added), gunicorn started with config/gunicorn.py and the variant's environment, a warm-up, then
-a closed loop of 16 connections sending real-shaped confirmation bodies, most with a new TransID
-and a share that are byte-for-byte redeliveries of earlier ones. Afterwards the database is
-asked whether every unique TransID is stored exactly once and every redelivery left a
-``duplicate`` receipt. The minimal baseline (bench/baseline) is measured the same way.
-"""
+For every server variant: a fresh database cloned from a migrated template (shortcode 600984,
+5,000 members), the server started the way ``make serve`` starts it (gunicorn with
+config/gunicorn.py, tuned only through its environment; granian and uWSGI for comparison), a
+warm-up, then a closed loop of 16 connections sending real-shaped confirmation bodies, most with
+a new TransID and a share that are byte-for-byte redeliveries of earlier ones. Afterwards the
+database is asked whether every unique TransID is stored exactly once and every redelivery left
+a ``duplicate`` receipt. The minimal baseline (bench/baseline) is measured the same way.
+
+The client shares the machine's CPUs, so each run also reports CPU per request for the server,
+its PostgreSQL backends, the client and everything else; a run disturbed by other processes is
+repeated (``--max-other``, ``--attempts``)."""
 
 from __future__ import annotations
 
