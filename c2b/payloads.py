@@ -75,16 +75,18 @@ class C2BPayload:
     last_name: str
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def comparable(self) -> dict[str, Any]:
-        """The facts of the payment, for telling a faithful redelivery from a conflicting one."""
-        return {
-            "TransactionType": self.transaction_type,
-            "TransTime": self.trans_time,
-            "TransAmount": self.amount,
-            "BusinessShortCode": self.business_short_code,
-            "BillRefNumber": self.bill_ref_number,
-            "MSISDN": self.msisdn,
-        }
+
+# The facts of a payment, for telling a faithful redelivery from a conflicting one: Daraja's name
+# and the attribute that holds it, on C2BPayload and on c2b.models.Payment alike.
+# OrgAccountBalance and extra keys are left out on purpose (docs/decisions.md #3).
+COMPARED_FIELDS = {
+    "TransactionType": "transaction_type",
+    "TransTime": "trans_time",
+    "TransAmount": "amount",
+    "BusinessShortCode": "business_short_code",
+    "BillRefNumber": "bill_ref_number",
+    "MSISDN": "msisdn",
+}
 
 
 def load_json_object(body: bytes) -> dict[str, Any]:

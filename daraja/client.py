@@ -34,14 +34,9 @@ class Cache(Protocol):
 
 
 @dataclass(frozen=True)
-class RegisterResult:
-    originator_conversation_id: str
-    description: str
-    raw: dict[str, Any]
+class DarajaReply:
+    """An accepted request: Daraja's conversation id, its description, and the reply as sent."""
 
-
-@dataclass(frozen=True)
-class SimulateResult:
     originator_conversation_id: str
     description: str
     raw: dict[str, Any]
@@ -135,7 +130,7 @@ class DarajaClient:
         validation_url: str,
         response_type: str,
         api_version: str = "v2",
-    ) -> RegisterResult:
+    ) -> DarajaReply:
         data = self._authorised_post(
             f"/mpesa/c2b/{_version(api_version)}/registerurl",
             {
@@ -149,7 +144,7 @@ class DarajaClient:
         description = str(data.get("ResponseDescription", "")).strip()
         # Current replies carry ResponseCode "0"; old v1 replies only said "success".
         if code == "0" or (not code and description.lower() == "success"):
-            return RegisterResult(_conversation_id(data), description, data)
+            return DarajaReply(_conversation_id(data), description, data)
         raise DarajaError.from_response(200, data)
 
     def simulate(
@@ -161,7 +156,7 @@ class DarajaClient:
         msisdn: str,
         bill_ref_number: str = "",
         api_version: str = "v2",
-    ) -> SimulateResult:
+    ) -> DarajaReply:
         body: dict[str, Any] = {
             "ShortCode": str(shortcode),
             "CommandID": command_id,
@@ -172,7 +167,7 @@ class DarajaClient:
             body["BillRefNumber"] = bill_ref_number
         data = self._authorised_post(f"/mpesa/c2b/{_version(api_version)}/simulate", body)
         if str(data.get("ResponseCode", "")).strip() == "0":
-            return SimulateResult(
+            return DarajaReply(
                 _conversation_id(data), str(data.get("ResponseDescription", "")), data
             )
         raise DarajaError.from_response(200, data)

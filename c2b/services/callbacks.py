@@ -16,7 +16,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from c2b.models import CallbackReceipt, Payment, Shortcode, ValidationDecision
-from c2b.payloads import C2BPayload, PayloadError, extract_trans_id, parse_c2b_body
+from c2b.payloads import COMPARED_FIELDS, C2BPayload, PayloadError, extract_trans_id, parse_c2b_body
 from c2b.services.validation_rules import Rejection, validation_check
 from members.services import payment_member_match
 from sms.services import sms_receipt_enqueue
@@ -155,18 +155,11 @@ def _redelivery_record(receipt: CallbackReceipt, existing: Payment, payload: C2B
 
 
 def _differences(existing: Payment, payload: C2BPayload) -> list[tuple[str, Any, Any]]:
-    stored = {
-        "TransactionType": existing.transaction_type,
-        "TransTime": existing.trans_time,
-        "TransAmount": existing.amount,
-        "BusinessShortCode": existing.business_short_code,
-        "BillRefNumber": existing.bill_ref_number,
-        "MSISDN": existing.msisdn,
-    }
-    received = payload.comparable()
-    return [
-        (name, stored[name], received[name]) for name in stored if stored[name] != received[name]
-    ]
+    pairs = (
+        (name, getattr(existing, attr), getattr(payload, attr))
+        for name, attr in COMPARED_FIELDS.items()
+    )
+    return [(name, stored, received) for name, stored, received in pairs if stored != received]
 
 
 # --- validation ------------------------------------------------------------------------------

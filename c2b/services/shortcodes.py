@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from c2b.models import Shortcode
-from daraja.client import DarajaClient, RegisterResult, SimulateResult, get_client
+from daraja.client import DarajaClient, DarajaReply, get_client
 from daraja.errors import CallbackURLRejected, DarajaError
 from daraja.urlrules import check_callback_url
 
@@ -99,7 +99,7 @@ def callback_urls_check(*, shortcode: Shortcode) -> CallbackURLs:
 
 def shortcode_register_urls(
     *, shortcode: Shortcode, client: DarajaClient | None = None
-) -> RegisterResult:
+) -> DarajaReply:
     """Register our callback URLs for ``shortcode``; the outcome is recorded on the shortcode.
 
     Raises ``CallbackURLRejected`` (a rule broken, Daraja not called) or ``DarajaError``.
@@ -135,7 +135,7 @@ def shortcode_simulate(
     msisdn: str,
     account: str = "",
     client: DarajaClient | None = None,
-) -> SimulateResult:
+) -> DarajaReply:
     """Ask the sandbox (or emulator) to make a test payment; it arrives on the callbacks."""
     if shortcode.environment != Shortcode.Environment.SANDBOX:
         raise DarajaError(
