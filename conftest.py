@@ -25,6 +25,15 @@ def load_payload(name: str, **changes: Any) -> dict[str, Any]:
     return data
 
 
+def daraja_error(status: int, code: str, message: str) -> Any:
+    """A reply in Daraja's error envelope, as its gateway sends every error."""
+    import httpx
+
+    return httpx.Response(
+        status, json={"requestId": "16813-1590513-1", "errorCode": code, "errorMessage": message}
+    )
+
+
 @pytest.fixture
 def payload() -> Callable[..., dict[str, Any]]:
     return load_payload

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from c2b.models import CallbackReceipt, Payment, Shortcode
 from c2b.services.callbacks import callback_receipt_store
-from conftest import load_payload
+from conftest import daraja_error, load_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -143,14 +143,7 @@ def test_register_urls_registers_every_enabled_shortcode_with_its_settings(daraj
 def test_register_urls_failure_is_reported_and_recorded(daraja, make_shortcode):
     make_shortcode("600984", environment="production")
     daraja.post("/mpesa/c2b/v2/registerurl").mock(
-        return_value=httpx.Response(
-            500,
-            json={
-                "requestId": "r",
-                "errorCode": "500.003.1001",
-                "errorMessage": "Urls are already registered.",
-            },
-        )
+        return_value=daraja_error(500, "500.003.1001", "Urls are already registered.")
     )
     with pytest.raises(CommandError, match="1 of 1 registrations failed"):
         run("register_urls", "--shortcode", "600984")

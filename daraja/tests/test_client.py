@@ -8,6 +8,7 @@ import pytest
 import respx
 from django.core.cache import cache
 
+from conftest import daraja_error
 from daraja.client import DarajaClient
 from daraja.errors import DarajaError
 
@@ -95,14 +96,7 @@ def test_token_is_refreshed_before_it_expires(daraja, client):
 
 def test_bad_credentials_give_an_actionable_error(daraja, client):
     daraja.get("/oauth/v1/generate").mock(
-        return_value=httpx.Response(
-            400,
-            json={
-                "requestId": "r1",
-                "errorCode": "400.008.01",
-                "errorMessage": "Invalid Authentication passed",
-            },
-        )
+        return_value=daraja_error(400, "400.008.01", "Invalid Authentication passed")
     )
     with pytest.raises(DarajaError) as exc:
         client.access_token()
@@ -150,14 +144,7 @@ def test_register_v1_uses_the_v1_path_and_accepts_the_old_success_reply(daraja, 
 def test_already_registered_tells_the_it_person_what_to_do(daraja, client):
     daraja.get("/oauth/v1/generate").mock(return_value=token_reply())
     daraja.post("/mpesa/c2b/v2/registerurl").mock(
-        return_value=httpx.Response(
-            500,
-            json={
-                "requestId": "r2",
-                "errorCode": "500.003.1001",
-                "errorMessage": "Urls are already registered.",
-            },
-        )
+        return_value=daraja_error(500, "500.003.1001", "Urls are already registered.")
     )
     with pytest.raises(DarajaError) as exc:
         register(client)
@@ -167,14 +154,7 @@ def test_already_registered_tells_the_it_person_what_to_do(daraja, client):
 def test_wrong_api_version_suggests_switching_it(daraja, client):
     daraja.get("/oauth/v1/generate").mock(return_value=token_reply())
     daraja.post("/mpesa/c2b/v1/registerurl").mock(
-        return_value=httpx.Response(
-            401,
-            json={
-                "requestId": "r",
-                "errorCode": "401.003.01",
-                "errorMessage": "Error: no apiproduct match found",
-            },
-        )
+        return_value=daraja_error(401, "401.003.01", "Error: no apiproduct match found")
     )
     with pytest.raises(DarajaError) as exc:
         register(client, "v1")
@@ -185,10 +165,7 @@ def test_invalid_token_is_refreshed_once_and_the_call_retried(daraja, client):
     tokens = daraja.get("/oauth/v1/generate").mock(
         side_effect=[token_reply("stale"), token_reply("fresh")]
     )
-    invalid = httpx.Response(
-        401,
-        json={"requestId": "r", "errorCode": "404.001.03", "errorMessage": "Invalid Access Token"},
-    )
+    invalid = daraja_error(401, "404.001.03", "Invalid Access Token")
     route = daraja.post("/mpesa/c2b/v2/registerurl").mock(
         side_effect=[invalid, httpx.Response(200, json=SUCCESS)]
     )
@@ -203,14 +180,7 @@ def test_invalid_token_is_refreshed_once_and_the_call_retried(daraja, client):
 def test_invalid_token_twice_is_an_error_not_a_loop(daraja, client):
     daraja.get("/oauth/v1/generate").mock(return_value=token_reply())
     route = daraja.post("/mpesa/c2b/v2/registerurl").mock(
-        return_value=httpx.Response(
-            401,
-            json={
-                "requestId": "r",
-                "errorCode": "404.001.03",
-                "errorMessage": "Invalid Access Token",
-            },
-        )
+        return_value=daraja_error(401, "404.001.03", "Invalid Access Token")
     )
     with pytest.raises(DarajaError):
         register(client)
