@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -80,3 +81,26 @@ def test_demo_runs_the_product_and_ctrl_c_stops_everything(tmp_path):
     assert payments >= 3  # 3 scripted (one rejected, one dropped) + a seeded stream of 4
     assert duplicates >= 1
     assert rejected >= 1
+
+
+def test_demo_refuses_a_port_in_use_and_says_which_knob_to_turn(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "demo"],
+            cwd=ROOT,
+            env={
+                **os.environ,
+                "DEMO_PORT": str(port),
+                "DEMO_DATABASE_URL": f"sqlite:///{tmp_path / 'unused.sqlite3'}",
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert f"port {port} is in use" in result.stdout
+    assert "DEMO_PORT" in result.stdout
+    assert not (tmp_path / "unused.sqlite3").exists()  # nothing was started or written
