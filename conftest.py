@@ -76,6 +76,16 @@ def paybill(make_shortcode):
     return make_shortcode("600984", name="Main paybill")
 
 
+@pytest.fixture(autouse=True)
+def _forget_known_shortcodes():
+    """Each test's shortcodes are its own: no answer remembered from an earlier test."""
+    from c2b.selectors import known_shortcodes_forget
+
+    known_shortcodes_forget()
+    yield
+    known_shortcodes_forget()
+
+
 class CallbackClient:
     """Posts to the callback URLs the way M-Pesa does."""
 
@@ -93,7 +103,14 @@ class CallbackClient:
         )
 
     def confirm(self, body, **extra: Any):
-        return self.post("confirmation", body, **extra)
+        """M-Pesa confirms, then a capture worker takes one pass, as it would within a moment.
+
+        ``post("confirmation", ...)`` is the request alone, for what happens before capture."""
+        from c2b.services.capture import capture_pending
+
+        response = self.post("confirmation", body, **extra)
+        capture_pending(limit=100)
+        return response
 
     def validate(self, body, **extra: Any):
         return self.post("validation", body, **extra)

@@ -137,7 +137,7 @@ class CallbackReceipt(models.Model):
         CONFIRMATION = "confirmation", "Confirmation"
 
     class Status(models.TextChoices):
-        RECEIVED = "received", "Received (not processed yet)"
+        RECEIVED = "received", "Received (waiting for capture)"
         PROCESSED = "processed", "Processed"
         DUPLICATE = "duplicate", "Duplicate delivery (same content)"
         CONFLICT = "conflict", "Redelivery with different content"
@@ -166,7 +166,15 @@ class CallbackReceipt(models.Model):
 
     class Meta:
         ordering = ["-received_at", "-id"]
-        indexes = [models.Index(fields=["kind", "status"], name="receipt_kind_status")]
+        indexes = [
+            models.Index(fields=["kind", "status"], name="receipt_kind_status"),
+            # The capture worker's queue: small, because captured receipts leave it.
+            models.Index(
+                fields=["id"],
+                condition=Q(kind="confirmation", status="received"),
+                name="receipt_capture_queue",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} {self.trans_id or '?'} ({self.status})"

@@ -2,11 +2,40 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 from django.db.models import QuerySet
 
-from c2b.models import Payment
+from c2b.models import Payment, Shortcode
+
+# Shortcode numbers this process has seen in the database, with when (time.monotonic()).
+_known_shortcodes: dict[str, float] = {}
+KNOWN_SHORTCODE_SECONDS = 60.0
+
+
+def shortcode_is_known(number: str) -> bool:
+    """Whether a shortcode with this number is configured, enabled or not.
+
+    Every confirmation asks, so a yes is remembered in this process for a minute; a no is never
+    remembered, so a shortcode added a moment ago counts at once. Removing a shortcode is rare
+    (its payments protect it) and forgets every answer in the process that removes it; in other
+    processes a removed shortcode is believed for at most a minute, after which the capture
+    worker still refuses its confirmations with the same reason.
+    """
+    now = time.monotonic()
+    seen = _known_shortcodes.get(number)
+    if seen is not None and now - seen < KNOWN_SHORTCODE_SECONDS:
+        return True
+    if Shortcode.objects.filter(number=number).exists():
+        _known_shortcodes[number] = now
+        return True
+    return False
+
+
+def known_shortcodes_forget(**kwargs) -> None:
+    """Forget every remembered answer (connected to shortcode saves and deletes)."""
+    _known_shortcodes.clear()
 
 
 def payments_filter(

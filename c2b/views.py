@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from c2b.models import CallbackReceipt
 from c2b.security import callback_token_is_valid, client_ip, source_ip_allowed
-from c2b.services.callbacks import callback_receipt_process, callback_receipt_store
+from c2b.services.callbacks import callback_receipt_answer, callback_receipt_store
 
 logger = logging.getLogger(__name__)
 
@@ -57,9 +57,10 @@ def c2b_callback(request: HttpRequest, token: str, kind: str) -> JsonResponse:
         return JsonResponse(UNAVAILABLE, status=503)
 
     try:
-        outcome = callback_receipt_process(receipt=receipt)
+        outcome = callback_receipt_answer(receipt=receipt)
     except DatabaseError:
-        # The raw receipt is committed; 'reprocess_callbacks' finishes it once the database is back.
+        # The raw receipt is committed and stays 'received'; the capture worker takes it once
+        # the database is back.
         logger.exception("Database error while processing receipt %s", receipt.pk)
         return JsonResponse(UNAVAILABLE, status=503)
     return JsonResponse(outcome.body, status=outcome.http_status)

@@ -191,6 +191,10 @@ if not C2B_CALLBACK_TOKENS and not DEBUG:
     )
 C2B_CALLBACK_BASE_URL = env_str("C2B_CALLBACK_BASE_URL", "http://127.0.0.1:8000")
 C2B_MAX_BODY_BYTES = 64 * 1024
+# The capture worker (manage.py capture_worker): confirmations per transaction, and how long an
+# idle worker waits before looking again (the most a payment waits after M-Pesa's callback).
+C2B_CAPTURE_BATCH_SIZE = env_int("C2B_CAPTURE_BATCH_SIZE", 200)
+C2B_CAPTURE_POLL_MS = env_int("C2B_CAPTURE_POLL_MS", 500)
 
 # Safaricom's published callback source addresses (../shared/daraja.md, "Callback sources").
 SAFARICOM_CALLBACK_IPS = [

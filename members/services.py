@@ -1,7 +1,7 @@
 """Writes about members: matching payments on the capture path, and bulk import.
 
-``payment_member_match`` runs inside the confirmation's transaction, so it is kept to at most two
-indexed queries and one insert, and never calls anything outside the database.
+``payments_member_match`` runs inside the capture worker's transaction, once per batch of
+payments: a fixed handful of indexed queries and one insert, never anything outside the database.
 """
 
 from __future__ import annotations
@@ -50,25 +50,61 @@ def _payer_phone_hash(msisdn: str) -> str | None:
 
 
 def payment_member_match(*, payment: Payment) -> MemberMatch:
-    """Link the payment to its member (or record that none matched) and say which rule did it.
+    """Match one payment (see ``payments_member_match``)."""
+    return payments_member_match(payments=[payment])[0]
+
+
+def payments_member_match(*, payments: list[Payment]) -> list[MemberMatch]:
+    """Link each payment to its member (or record that none matched) and say which rule did it.
 
     The account number decides first: in a SACCO it is the member number, and paying into a
     relative's account is normal, so a phone pointing elsewhere does not override it. Without an
     account match, a payer phone (hashed or full) that belongs to exactly one member matches. A
     masked MSISDN cannot identify anyone; it can only confirm an account match.
-    """
-    account = member_number_normalise(payment.bill_ref_number)
-    member = (
-        Member.objects.prefetch_related("phones").filter(number=account).first()
-        if account
-        else None
-    )
-    payer_hash = _payer_phone_hash(payment.msisdn)
-    rule, note = Rule.NONE, ""
 
+    The capture worker calls this once per batch, so the queries do not grow with the batch: the
+    members by account number (with their phones), then, only for payments no account matched,
+    the owners of the payers' phones; then one insert. Members come back with their phones
+    prefetched, for the SMS recipient.
+    """
+    accounts = [member_number_normalise(p.bill_ref_number) for p in payments]
+    by_number = _members_with_phones(number__in={a for a in accounts if a})
+    payer_hashes = [_payer_phone_hash(p.msisdn) for p in payments]
+    wanted = {h for h, a in zip(payer_hashes, accounts, strict=True) if h and a not in by_number}
+    owners: dict[str, set[int]] = {}
+    if wanted:
+        for sha256, member_id in MemberPhone.objects.filter(sha256__in=wanted).values_list(
+            "sha256", "member_id"
+        ):
+            owners.setdefault(sha256, set()).add(member_id)
+    sole_owners = {next(iter(ids)) for ids in owners.values() if len(ids) == 1}
+    by_id = {m.pk: m for m in _members_with_phones(pk__in=sole_owners).values()}
+
+    matches = [
+        _match(payment, account, payer_hash, by_number.get(account), owners, by_id)
+        for payment, account, payer_hash in zip(payments, accounts, payer_hashes, strict=True)
+    ]
+    return MemberMatch.objects.bulk_create(matches)
+
+
+def _members_with_phones(**lookup) -> dict[str, Member]:
+    if not next(iter(lookup.values())):
+        return {}
+    return {m.number: m for m in Member.objects.filter(**lookup).prefetch_related("phones")}
+
+
+def _match(
+    payment: Payment,
+    account: str,
+    payer_hash: str | None,
+    member: Member | None,
+    owners: dict[str, set[int]],
+    by_id: dict[int, Member],
+) -> MemberMatch:
+    rule, note = Rule.NONE, ""
     if member is not None:
         rule = Rule.ACCOUNT
-        phones = list(member.phones.all())  # prefetched: the SMS recipient reuses them
+        phones = list(member.phones.all())  # prefetched
         if payer_hash and any(p.sha256 == payer_hash for p in phones):
             rule = Rule.ACCOUNT_AND_PHONE
         elif masked_parts(payment.msisdn) is not None:
@@ -77,21 +113,16 @@ def payment_member_match(*, payment: Payment) -> MemberMatch:
             elif phones:
                 note = "The masked payer number fits none of the member's phones."
     elif payer_hash:
-        owners = list(
-            MemberPhone.objects.filter(sha256=payer_hash)
-            .values_list("member_id", flat=True)
-            .distinct()[:2]
-        )
-        if len(owners) == 1:
-            member = Member.objects.prefetch_related("phones").get(pk=owners[0])
+        candidates = owners.get(payer_hash, set())
+        if len(candidates) == 1:
+            member = by_id[next(iter(candidates))]
             rule = Rule.PHONE
             note = f"Account {payment.bill_ref_number!r} is no member number."
-        elif len(owners) > 1:
+        elif len(candidates) > 1:
             note = "The payer's phone belongs to several members; match by hand."
     if member is None and not note:
         note = f"No member number {account!r}." if account else "No account number given."
-
-    return MemberMatch.objects.create(
+    return MemberMatch(
         payment=payment, member=member, rule=rule, account_normalised=account, note=note
     )
 

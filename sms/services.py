@@ -1,6 +1,6 @@
 """Writes for SMS receipts: enqueue on capture, claim and send in workers, record reports.
 
-Capture only writes a row (``sms_receipt_enqueue``, inside the payment's transaction); sending
+Capture only writes rows (``sms_receipts_enqueue``, in the payments' transaction); sending
 happens later in ``sms_worker`` processes, so a slow or dead provider never touches capture.
 """
 
@@ -41,39 +41,50 @@ Source = OutboundSms.RecipientSource
 
 
 def sms_receipt_enqueue(*, payment: Payment, member: Member | None) -> OutboundSms:
-    """Write the payment's receipt SMS in the caller's transaction: queued, or skipped with the
-    reason. Raises ``IntegrityError`` if the payment already has one (never two per payment)."""
+    """Write one payment's receipt SMS (see ``sms_receipts_enqueue``)."""
+    return sms_receipts_enqueue(items=[(payment, member)])[0]
+
+
+def sms_receipts_enqueue(*, items: list[tuple[Payment, Member | None]]) -> list[OutboundSms]:
+    """Write each payment's receipt SMS in the caller's transaction, in one insert: queued, or
+    skipped with the reason. Raises ``IntegrityError`` if a payment already has one (never two
+    per payment)."""
+    now = timezone.now()
+    return OutboundSms.objects.bulk_create(
+        [_receipt_sms(payment, member, now) for payment, member in items]
+    )
+
+
+def _receipt_sms(payment: Payment, member: Member | None, now) -> OutboundSms:
     recipient, source, skip_reason = _recipient(payment, member)
-    facts = ReceiptFacts(
+    sms = OutboundSms(
+        payment=payment,
+        member=member,
+        recipient=recipient,
+        recipient_source=source,
+        status=Status.SKIPPED if skip_reason else Status.QUEUED,
+        reason=skip_reason,
+        next_attempt_at=None if skip_reason else now,
+    )
+    try:
+        sms.text = receipt_text(_facts(payment, member))
+    except Exception as exc:  # a broken override must not lose the payment it describes
+        logger.exception("SMS template failed for payment %s", payment.trans_id)
+        sms.text, sms.status, sms.next_attempt_at = "", Status.FAILED, None
+        sms.reason = (
+            f"The SMS template could not be rendered ({type(exc).__name__}: {exc}); "
+            "fix it, then resend_sms --failed."
+        )
+    return sms
+
+
+def _facts(payment: Payment, member: Member | None) -> ReceiptFacts:
+    return ReceiptFacts(
         name=(member.name if member else payment.first_name) or "",
         amount=payment.amount,
         account=member.number if member else payment.bill_ref_number,
         receipt=payment.trans_id,
         time=payment.trans_time,
-    )
-    try:
-        text = receipt_text(facts)
-    except Exception as exc:  # a broken override must not lose the payment it describes
-        logger.exception("SMS template failed for payment %s", payment.trans_id)
-        return OutboundSms.objects.create(
-            payment=payment,
-            member=member,
-            recipient=recipient,
-            recipient_source=source,
-            text="",
-            status=Status.FAILED,
-            reason=f"The SMS template could not be rendered ({type(exc).__name__}: {exc}); "
-            "fix it, then resend_sms --failed.",
-        )
-    return OutboundSms.objects.create(
-        payment=payment,
-        member=member,
-        recipient=recipient,
-        recipient_source=source,
-        text=text,
-        status=Status.SKIPPED if skip_reason else Status.QUEUED,
-        reason=skip_reason,
-        next_attempt_at=None if skip_reason else timezone.now(),
     )
 
 
@@ -251,15 +262,7 @@ def sms_requeue(*, messages: QuerySet[OutboundSms]) -> int:
                 continue
             sms.recipient, sms.recipient_source = recipient, source
         if not sms.text:
-            sms.text = receipt_text(
-                ReceiptFacts(
-                    name=(sms.member.name if sms.member else sms.payment.first_name) or "",
-                    amount=sms.payment.amount,
-                    account=sms.member.number if sms.member else sms.payment.bill_ref_number,
-                    receipt=sms.payment.trans_id,
-                    time=sms.payment.trans_time,
-                )
-            )
+            sms.text = receipt_text(_facts(sms.payment, sms.member))
         previous = sms.reason
         sms.status = Status.QUEUED
         sms.attempts = 0

@@ -1,8 +1,13 @@
-"""Receiving C2B callbacks: store raw first, then parse, then record exactly once.
+"""Receiving C2B callbacks: store raw first, then answer M-Pesa.
 
-The caller (the callback view) is not atomic: the raw ``CallbackReceipt`` is committed on its own
-before any parsing, so whatever happens afterwards (bad payload, a bug, a rollback) the request
-that arrived is still in the database and can be reprocessed once the cause is fixed.
+The caller (the callback view) is not atomic: the raw ``CallbackReceipt`` is committed on its own,
+in one INSERT, before any parsing, so whatever happens afterwards (bad payload, a bug, a rollback)
+the request that arrived is in the database and can be processed again once the cause is fixed.
+
+A confirmation is then only checked (readable, for a shortcode we have) and answered; it stays
+``received`` until the capture worker (``c2b.services.capture``) turns it into a payment, exactly
+once, in a batch with others. A validation is decided here and now: M-Pesa waits for the answer.
+See docs/decisions.md #11 for why capture is split this way.
 """
 
 from __future__ import annotations
@@ -10,16 +15,16 @@ from __future__ import annotations
 import logging
 import traceback
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from c2b.models import CallbackReceipt, Payment, Shortcode, ValidationDecision
-from c2b.payloads import COMPARED_FIELDS, C2BPayload, PayloadError, extract_trans_id, parse_c2b_body
+from c2b.payloads import PayloadError, extract_trans_id, parse_c2b_body
+from c2b.selectors import shortcode_is_known
 from c2b.services.validation_rules import Rejection, validation_check
-from members.services import payment_member_match
-from sms.services import sms_receipt_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -39,25 +44,61 @@ def callback_receipt_store(
     *, kind: str, body: bytes, headers: dict[str, str], source_ip: str | None
 ) -> CallbackReceipt:
     """Commit the request as received. Raises ``DatabaseError`` when the database is down."""
-    return CallbackReceipt.objects.create(
-        kind=kind,
-        body=body,
-        headers=headers,
-        source_ip=source_ip,
-        trans_id=extract_trans_id(body),
-    )
+    values = {
+        "kind": kind,
+        "status": CallbackReceipt.Status.RECEIVED,
+        "body": body,
+        "headers": headers,
+        "source_ip": source_ip,
+        "received_at": timezone.now(),
+        "trans_id": extract_trans_id(body),
+        "error": "",
+        "traceback": "",
+        "attempts": 0,
+    }
+    pk = _receipt_insert(values)
+    return CallbackReceipt.from_db(connection.alias, ["id", *values], [pk, *values.values()])
 
 
-def callback_receipt_process(*, receipt: CallbackReceipt) -> CallbackOutcome:
-    """Process a stored receipt, the first time or again.
+def _receipt_insert(values: dict[str, Any]) -> int:
+    """One INSERT, written out rather than built by the ORM for every request.
+
+    This is the one statement every callback runs; the ORM's per-call query compilation cost
+    more than the rest of the request (docs/benchmarks.md). Values go through each field's own
+    ``get_db_prep_save``, so they are stored exactly as ``objects.create`` would store them.
+    """
+    fields = [CallbackReceipt._meta.get_field(name) for name in values]
+    params = [f.get_db_prep_save(values[f.name], connection) for f in fields]
+    sql, returning = _receipt_insert_sql(connection.vendor, tuple(f.column for f in fields))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if returning:
+            return cursor.fetchone()[0]
+        return connection.ops.last_insert_id(cursor, CallbackReceipt._meta.db_table, "id")
+
+
+@cache
+def _receipt_insert_sql(vendor: str, columns: tuple[str, ...]) -> tuple[str, bool]:
+    quote = connection.ops.quote_name
+    # Only the model's own table and column names go into the text; values are parameters.
+    table = quote(CallbackReceipt._meta.db_table)
+    names = ", ".join(quote(c) for c in columns)
+    placeholders = ", ".join(["%s"] * len(columns))
+    sql = f"INSERT INTO {table} ({names}) VALUES ({placeholders})"  # noqa: S608
+    returning = connection.features.can_return_columns_from_insert
+    return (sql + f" RETURNING {quote('id')}" if returning else sql), returning
+
+
+def callback_receipt_answer(*, receipt: CallbackReceipt) -> CallbackOutcome:
+    """What to answer M-Pesa for a stored receipt.
 
     Database outages propagate as ``DatabaseError``; any other unexpected error is written on the
     receipt, which stays available for reprocessing.
     """
-    receipt.attempts += 1
+    receipt.attempts += 1  # saved only when this answer ends it; a capture attempt follows
     try:
         if receipt.kind == CallbackReceipt.Kind.CONFIRMATION:
-            return _confirmation_process(receipt)
+            return _confirmation_check(receipt)
         return _validation_process(receipt)
     except DatabaseError as exc:
         if isinstance(exc, IntegrityError):
@@ -75,91 +116,27 @@ def callback_receipt_process(*, receipt: CallbackReceipt) -> CallbackOutcome:
 # --- confirmation ----------------------------------------------------------------------------
 
 
-def _confirmation_process(receipt: CallbackReceipt) -> CallbackOutcome:
+def unknown_shortcode_reason(number: str) -> str:
+    return (
+        f"Unknown shortcode {number}: add it (admin or 'manage.py shortcode add') and "
+        "reprocess this callback."
+    )
+
+
+def _confirmation_check(receipt: CallbackReceipt) -> CallbackOutcome:
+    """Accept a readable confirmation for a known shortcode; the capture worker stores it.
+
+    Redeliveries get the same answer as first deliveries (M-Pesa only needs to know we have it);
+    the worker tells them apart with the unique constraint on TransID.
+    """
     try:
         payload = parse_c2b_body(bytes(receipt.body), require_time=True)
     except PayloadError as exc:
         return _bad_request(receipt, exc.reason, trans_id=exc.trans_id)
-
-    shortcode = Shortcode.objects.filter(number=payload.business_short_code).first()
-    if shortcode is None:
-        return _bad_request(
-            receipt,
-            f"Unknown shortcode {payload.business_short_code}: add it (admin or "
-            "'manage.py shortcode add') and reprocess this callback.",
-            trans_id=payload.trans_id,
-        )
-
-    try:
-        with transaction.atomic():
-            payment = Payment.objects.create(
-                shortcode=shortcode, validation=_validation_for(payload), **_payment_fields(payload)
-            )
-            # Same transaction: a rolled-back payment leaves no match and no SMS behind.
-            match = payment_member_match(payment=payment)
-            sms_receipt_enqueue(payment=payment, member=match.member)
-            _receipt_done(receipt, CallbackReceipt.Status.PROCESSED, payment=payment)
-    except IntegrityError:
-        existing = Payment.objects.filter(trans_id=payload.trans_id).first()
-        if existing is None:
-            raise
-        _redelivery_record(receipt, existing, payload)
-        return CallbackOutcome(200, ACCEPTED)
-
-    logger.info("Payment %s stored (receipt %s)", payment.trans_id, receipt.pk)
+    if not shortcode_is_known(payload.business_short_code):
+        reason = unknown_shortcode_reason(payload.business_short_code)
+        return _bad_request(receipt, reason, trans_id=payload.trans_id)
     return CallbackOutcome(200, ACCEPTED)
-
-
-def _payment_fields(payload: C2BPayload) -> dict[str, Any]:
-    return {
-        "trans_id": payload.trans_id,
-        "transaction_type": payload.transaction_type,
-        "trans_time": payload.trans_time,
-        "amount": payload.amount,
-        "business_short_code": payload.business_short_code,
-        "bill_ref_number": payload.bill_ref_number,
-        "invoice_number": payload.invoice_number,
-        "org_account_balance": payload.org_account_balance,
-        "third_party_trans_id": payload.third_party_trans_id,
-        "msisdn": payload.msisdn,
-        "first_name": payload.first_name,
-        "middle_name": payload.middle_name,
-        "last_name": payload.last_name,
-        "extra": payload.extra,
-    }
-
-
-def _validation_for(payload: C2BPayload) -> ValidationDecision | None:
-    return (
-        ValidationDecision.objects.filter(trans_id=payload.trans_id)
-        .order_by("-accepted", "-decided_at", "-id")
-        .first()
-    )
-
-
-def _redelivery_record(receipt: CallbackReceipt, existing: Payment, payload: C2BPayload) -> None:
-    differences = [
-        f"{name} (stored {stored!s}, received {received!s})"
-        for name, stored, received in _differences(existing, payload)
-    ]
-    if differences:
-        logger.warning("Conflicting redelivery of %s (receipt %s)", existing.trans_id, receipt.pk)
-        _receipt_done(
-            receipt,
-            CallbackReceipt.Status.CONFLICT,
-            payment=existing,
-            error="Redelivery differs from the stored payment in: " + "; ".join(differences),
-        )
-    else:
-        _receipt_done(receipt, CallbackReceipt.Status.DUPLICATE, payment=existing)
-
-
-def _differences(existing: Payment, payload: C2BPayload) -> list[tuple[str, Any, Any]]:
-    pairs = (
-        (name, getattr(existing, attr), getattr(payload, attr))
-        for name, attr in COMPARED_FIELDS.items()
-    )
-    return [(name, stored, received) for name, stored, received in pairs if stored != received]
 
 
 # --- validation ------------------------------------------------------------------------------

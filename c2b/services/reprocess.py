@@ -1,4 +1,4 @@
-"""Running stored confirmations through processing again, after a fix or an outage."""
+"""Running stored confirmations through capture again, after a fix or an outage."""
 
 from __future__ import annotations
 
@@ -9,29 +9,33 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from c2b.models import CallbackReceipt
-from c2b.services.callbacks import callback_receipt_process
+from c2b.services.capture import capture_queue, capture_receipts
 
-# A receipt still "received" this long after arrival was interrupted (crash, outage), not in flight.
+# A receipt still "received" this long after arrival is waiting on a capture worker that is not
+# running (or not keeping up), not in flight.
 STALE_AFTER = timedelta(minutes=1)
 
 
 def reprocessable_receipts(*, failed: bool) -> QuerySet[CallbackReceipt]:
-    """Confirmations left unprocessed by an interruption, or (``failed=True``) the failed ones.
+    """Confirmations no capture worker took within a minute, or (``failed=True``) the failed ones.
 
     Validation receipts are never reprocessed: M-Pesa already had its answer.
     """
-    receipts = CallbackReceipt.objects.filter(kind=CallbackReceipt.Kind.CONFIRMATION)
     if failed:
-        return receipts.filter(status=CallbackReceipt.Status.FAILED).order_by("id")
-    return receipts.filter(
-        status=CallbackReceipt.Status.RECEIVED, received_at__lt=timezone.now() - STALE_AFTER
-    ).order_by("id")
+        return CallbackReceipt.objects.filter(
+            kind=CallbackReceipt.Kind.CONFIRMATION, status=CallbackReceipt.Status.FAILED
+        ).order_by("id")
+    return capture_queue().filter(received_at__lt=timezone.now() - STALE_AFTER)
 
 
-def callback_receipts_reprocess(*, receipts: QuerySet[CallbackReceipt]) -> Counter[str]:
-    """Process each receipt again; returns how many ended in each status."""
+def callback_receipts_reprocess(
+    *, receipts: QuerySet[CallbackReceipt], batch: int = 500
+) -> Counter[str]:
+    """Capture the receipts again, ``batch`` at a time; returns how many ended in each status."""
     results: Counter[str] = Counter()
-    for receipt in receipts.filter(kind=CallbackReceipt.Kind.CONFIRMATION).iterator():
-        callback_receipt_process(receipt=receipt)
-        results[receipt.status] += 1
+    ids = list(receipts.filter(kind=CallbackReceipt.Kind.CONFIRMATION).values_list("id", flat=True))
+    for start in range(0, len(ids), batch):
+        chunk = ids[start : start + batch]
+        report = capture_receipts(receipts=CallbackReceipt.objects.filter(pk__in=chunk))
+        results.update(report.counts())
     return results

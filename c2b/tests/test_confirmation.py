@@ -8,6 +8,7 @@ import pytest
 from django.db import OperationalError
 
 from c2b.models import CallbackReceipt, Payment
+from c2b.services.capture import capture_pending
 
 pytestmark = pytest.mark.django_db
 
@@ -85,6 +86,7 @@ def test_trailing_slash_reaches_the_same_endpoint(client, paybill, payload):
         content_type="application/json",
     )
     assert response.status_code == 200
+    capture_pending(limit=10)
     assert Payment.objects.count() == 1
 
 
@@ -165,18 +167,24 @@ def test_database_unavailable_answers_503_never_accepted(mpesa, paybill, payload
     assert response.json()["ResultDesc"] != "Accepted"
 
 
-def test_database_failure_after_raw_store_answers_503_and_keeps_receipt(mpesa, paybill, payload):
+def test_database_failure_after_raw_store_answers_503_and_the_worker_still_captures_it(
+    mpesa, paybill, payload
+):
     with mock.patch(
-        "c2b.services.callbacks.Payment.objects.create",
+        "c2b.services.callbacks.shortcode_is_known",
         side_effect=OperationalError("server closed the connection"),
     ):
-        response = mpesa.confirm(payload("confirmation_v2_masked"))
+        response = mpesa.post("confirmation", payload("confirmation_v2_masked"))
     assert response.status_code == 503
     assert CallbackReceipt.objects.get().status == CallbackReceipt.Status.RECEIVED
 
+    capture_pending(limit=10)
+    assert CallbackReceipt.objects.get().status == CallbackReceipt.Status.PROCESSED
+    assert Payment.objects.get().trans_id == "TKR3XYZ9AB"
 
-def test_bug_in_processing_keeps_the_raw_request_with_its_traceback(mpesa, paybill, payload):
-    with mock.patch("c2b.services.callbacks._payment_fields", side_effect=KeyError("boom")):
+
+def test_bug_while_answering_keeps_the_raw_request_with_its_traceback(mpesa, paybill, payload):
+    with mock.patch("c2b.services.callbacks.parse_c2b_body", side_effect=KeyError("boom")):
         response = mpesa.confirm(payload("confirmation_v2_masked"))
     assert response.status_code == 500
     assert response.json()["ResultDesc"] != "Accepted"

@@ -19,7 +19,7 @@ def make_payment(paybill):
 
     from c2b.models import Payment
     from c2b.payloads import parse_c2b
-    from c2b.services.callbacks import _payment_fields
+    from c2b.services.capture import payment_fields
     from conftest import load_payload
 
     counter = itertools.count(1)
@@ -27,7 +27,7 @@ def make_payment(paybill):
     def make(**changes):
         changes.setdefault("TransID", f"TKR{next(counter):07d}")
         data = parse_c2b(load_payload("confirmation_v2_masked", **changes))
-        return Payment.objects.create(shortcode=paybill, **_payment_fields(data))
+        return Payment.objects.create(shortcode=paybill, **payment_fields(data))
 
     return make
 

@@ -1,9 +1,7 @@
-import signal
-import threading
-
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from config.workers import stop_on_signals
 from sms.backends import get_backend
 from sms.backends.console import ConsoleBackend
 from sms.services import sms_send_due, worker_name
@@ -32,24 +30,13 @@ class Command(BaseCommand):
         if isinstance(backend, ConsoleBackend):
             backend.stream = self.stdout
         poll = settings.SMS_WORKER_POLL_SECONDS if poll is None else poll
-        stop = threading.Event()
         name = worker_name()
-
-        def request_stop(signum, frame):
-            stop.set()
-
-        previous = {
-            sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)
-        }
         self.stderr.write(f"sms_worker {name}: backend {backend.name}")
         total = 0
-        try:
+        with stop_on_signals() as stop:
             while not stop.is_set():
                 total += sms_send_due(backend=backend, worker=name, should_stop=stop.is_set)
                 if once:
                     break
                 stop.wait(poll)
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
         self.stderr.write(f"sms_worker {name}: stopped after {total} message(s).")

@@ -1,0 +1,195 @@
+"""The capture worker: answered confirmations become payments, in batches, exactly once."""
+
+import threading
+from io import StringIO
+from unittest import mock
+
+import pytest
+from django.core.management import call_command
+from django.db import OperationalError, connection
+from django.test.utils import CaptureQueriesContext
+
+from c2b.models import CallbackReceipt, Payment
+from c2b.services import capture
+from c2b.services.capture import CaptureReport, capture_pending, capture_worker_run
+from sms.models import OutboundSms
+
+pytestmark = pytest.mark.django_db
+
+Status = CallbackReceipt.Status
+
+
+def test_confirmation_is_answered_before_it_is_captured(mpesa, paybill, payload):
+    response = mpesa.post("confirmation", payload("confirmation_v2_masked"))
+
+    assert response.status_code == 200
+    assert response.json() == {"ResultCode": 0, "ResultDesc": "Accepted"}
+    assert CallbackReceipt.objects.get().status == Status.RECEIVED
+    assert Payment.objects.count() == 0
+
+    report = capture_pending(limit=10)
+
+    assert report == CaptureReport(processed=1)
+    receipt = CallbackReceipt.objects.get()
+    assert (receipt.status, receipt.attempts) == (Status.PROCESSED, 1)
+    assert receipt.payment == Payment.objects.get()
+    assert OutboundSms.objects.get().payment == receipt.payment
+
+
+def test_redelivery_in_the_same_batch_is_stored_once(mpesa, paybill, payload):
+    for _ in range(3):
+        mpesa.post("confirmation", payload("confirmation_v2_masked"))
+    mpesa.post("confirmation", payload("confirmation_v2_masked", TransAmount="10.00"))
+
+    report = capture_pending(limit=10)
+
+    assert report == CaptureReport(processed=1, duplicate=2, conflict=1)
+    payment = Payment.objects.get()
+    statuses = list(CallbackReceipt.objects.order_by("id").values_list("status", "payment"))
+    assert statuses == [
+        ("processed", payment.pk),
+        ("duplicate", payment.pk),
+        ("duplicate", payment.pk),
+        ("conflict", payment.pk),
+    ]
+    assert OutboundSms.objects.count() == 1
+
+
+def test_capture_takes_the_oldest_first_and_at_most_the_batch_size(mpesa, paybill, payload):
+    for i in range(5):
+        mpesa.post("confirmation", payload("confirmation_v2_masked", TransID=f"TKR{i:07d}"))
+
+    assert capture_pending(limit=2).processed == 2
+    assert sorted(Payment.objects.values_list("trans_id", flat=True)) == [
+        "TKR0000000",
+        "TKR0000001",
+    ]
+    assert capture_pending(limit=10).processed == 3
+    assert capture_pending(limit=10) == CaptureReport()
+
+
+def test_a_batch_costs_the_same_queries_whatever_its_size(mpesa, paybill, payload):
+    def queries_for(count: int, start: int) -> int:
+        for i in range(start, start + count):
+            mpesa.post("confirmation", payload("confirmation_v2_masked", TransID=f"TKR{i:07d}"))
+        mpesa.post("confirmation", payload("confirmation_v2_masked", TransID=f"TKR{start:07d}"))
+        with CaptureQueriesContext(connection) as queries:
+            assert capture_pending(limit=100).processed == count
+        return len(queries)
+
+    assert queries_for(1, start=0) == queries_for(50, start=100)
+
+
+def test_bug_while_capturing_one_receipt_fails_it_alone_with_its_traceback(mpesa, paybill, payload):
+    mpesa.post("confirmation", payload("confirmation_v2_masked", TransID="TKRGOOD001"))
+    mpesa.post("confirmation", payload("confirmation_v2_masked", TransID="TKRBAD0001"))
+    mpesa.post("confirmation", payload("confirmation_v2_masked", TransID="TKRGOOD002"))
+    real = capture.payment_fields
+
+    def buggy(parsed):
+        if parsed.trans_id == "TKRBAD0001":
+            raise KeyError("boom")
+        return real(parsed)
+
+    with mock.patch("c2b.services.capture.payment_fields", side_effect=buggy):
+        report = capture_pending(limit=10)
+
+    assert report == CaptureReport(processed=2, failed=1)
+    assert sorted(Payment.objects.values_list("trans_id", flat=True)) == [
+        "TKRGOOD001",
+        "TKRGOOD002",
+    ]
+    bad = CallbackReceipt.objects.get(trans_id="TKRBAD0001")
+    assert bad.status == Status.FAILED
+    assert bad.error == "Unexpected error while capturing (see traceback)."
+    assert "KeyError: 'boom'" in bad.traceback
+
+    # Fixed: reprocessing stores it.
+    call_command("reprocess_callbacks", "--failed", stdout=StringIO())
+    bad.refresh_from_db()
+    assert (bad.status, bad.attempts, bad.traceback) == (Status.PROCESSED, 2, "")
+
+
+def test_value_the_database_refuses_fails_that_receipt_only(mpesa, paybill, payload):
+    mpesa.post("confirmation", payload("confirmation_v2_masked", TransID="TKRGOOD001"))
+    mpesa.post("confirmation", payload("confirmation_v2_masked", TransID="TKRHUGE001"))
+    real = capture.payment_fields
+
+    def huge(parsed):
+        fields = real(parsed)
+        if parsed.trans_id == "TKRHUGE001":
+            fields["invoice_number"] = "x" * 500  # longer than the column
+        return fields
+
+    with mock.patch("c2b.services.capture.payment_fields", side_effect=huge):
+        report = capture_pending(limit=10)
+
+    if connection.vendor == "sqlite":  # SQLite does not enforce lengths
+        assert report == CaptureReport(processed=2)
+        return
+    assert report == CaptureReport(processed=1, failed=1)
+    assert CallbackReceipt.objects.get(trans_id="TKRHUGE001").status == Status.FAILED
+
+
+def test_receipt_stored_while_a_shortcode_was_missing_fails_with_the_reason(
+    mpesa, make_shortcode, payload
+):
+    sc = make_shortcode("600984")
+    mpesa.post("confirmation", payload("confirmation_v2_masked"))
+    sc.delete()
+
+    assert capture_pending(limit=10) == CaptureReport(failed=1)
+    receipt = CallbackReceipt.objects.get()
+    assert receipt.error.startswith("Unknown shortcode 600984: add it")
+    assert receipt.trans_id == "TKR3XYZ9AB"
+
+
+def test_database_outage_stops_the_batch_with_nothing_written(mpesa, paybill, payload):
+    mpesa.post("confirmation", payload("confirmation_v2_masked"))
+    with (
+        mock.patch(
+            "c2b.services.capture.sms_receipts_enqueue",
+            side_effect=OperationalError("server closed the connection"),
+        ),
+        pytest.raises(OperationalError),
+    ):
+        capture_pending(limit=10)
+    assert Payment.objects.count() == 0
+    assert CallbackReceipt.objects.get().status == Status.RECEIVED
+
+
+def test_worker_waits_out_a_database_outage_and_then_captures(mpesa, paybill, payload):
+    mpesa.post("confirmation", payload("confirmation_v2_masked"))
+    stop = threading.Event()
+    real = capture.capture_pending
+    outcomes = [OperationalError("connection refused"), OperationalError("still down")]
+
+    def flaky(*, limit):
+        if outcomes:
+            raise outcomes.pop(0)
+        report = real(limit=limit)
+        stop.set()
+        return report
+
+    with (
+        mock.patch("c2b.services.capture.capture_pending", side_effect=flaky),
+        mock.patch.object(connection, "close"),  # keep the test's transaction
+        mock.patch.object(stop, "wait") as waits,
+    ):
+        total = capture_worker_run(limit=10, poll_seconds=0.5, stop=stop)
+
+    assert total == CaptureReport(processed=1)
+    assert [c.args[0] for c in waits.call_args_list] == [1.0, 2.0, 0.5]  # backoff, then poll
+    assert Payment.objects.count() == 1
+
+
+def test_capture_worker_once_captures_everything_waiting_and_exits(mpesa, paybill, payload):
+    for i in range(5):
+        mpesa.post("confirmation", payload("confirmation_v2_masked", TransID=f"TKR{i:07d}"))
+    mpesa.post("confirmation", payload("confirmation_v2_masked", TransID="TKR0000000"))
+    err = StringIO()
+
+    call_command("capture_worker", "--once", "--batch", "2", stderr=err)
+
+    assert Payment.objects.count() == 5
+    assert "stopped; 5 processed, 1 duplicate." in err.getvalue()
