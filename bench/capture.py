@@ -63,6 +63,7 @@ class Variant:
     server: str  # gunicorn worker class ("sync", "gthread"), or "granian" / "uwsgi"
     workers: int
     threads: int = 1
+    extra: tuple[str, ...] = ()  # more server arguments
 
     @property
     def label(self) -> str:
@@ -78,6 +79,8 @@ class Variant:
             text = f"{self.server} {self.workers}w"
         if self.threads > 1:
             text += f"x{self.threads}t"
+        if self.extra:
+            text += " " + " ".join(self.extra)
         return f"{self.project:8} {text}"
 
     @property
@@ -91,7 +94,8 @@ class Variant:
                 str(BIN / "granian"),
                 *("--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port)),
                 *("--workers", str(self.workers), "--blocking-threads", str(self.threads)),
-                *("--no-access-log", "--log-level", "warning", f"{wsgi}:application"),
+                *("--no-access-log", "--log-level", "warning", *self.extra),
+                f"{wsgi}:application",
             ]
         if self.server == "uwsgi":
             return [
@@ -122,6 +126,9 @@ VARIANTS = [
     Variant("app-gthread4x2", "app", "gthread", 4, 2),
     Variant("app-granian2x2", "app", "granian", 2, 2),
     Variant("app-granian4x1", "app", "granian", 4, 1),
+    Variant("app-granian3x1", "app", "granian", 3, 1),
+    Variant("app-granian4x1-close", "app", "granian", 4, 1, ("--no-http1-keep-alive",)),
+    Variant("app-granian4x1-bp1", "app", "granian", 4, 1, ("--backpressure", "1")),
     Variant("app-uwsgi4", "app", "uwsgi", 4),
     Variant("baseline-granian4x1", "baseline", "granian", 4, 1),
 ]
@@ -148,8 +155,17 @@ class Outcome:
     server_cpu_s: float
     postgres_cpu_s: float
     busy_cpu_s: float
+    # App only: seconds from the last answer until the capture worker had stored every payment.
+    drain_s: float = 0.0
 
     attempts: int = 1
+
+    @property
+    def captured_per_s(self) -> float:
+        """Confirmations captured per second, end to end: from the first request sent to the
+        last payment stored (answering and capturing share the same two cores)."""
+        total = self.result.wall_s + self.drain_s
+        return self.result.count / total if total else 0.0
 
     @property
     def other_share(self) -> float:
@@ -184,6 +200,8 @@ class Outcome:
             "unique": self.unique_sent,
             "duplicates": self.duplicates_sent,
             "rps": round(r.rps, 1),
+            "captured_per_s": round(self.captured_per_s, 1),
+            "drain_s": round(self.drain_s, 2),
             "p50_ms": round(r.percentile(0.50) * 1000, 2),
             "p99_ms": round(r.percentile(0.99) * 1000, 2),
             "max_ms": round(max(r.latencies_s, default=0) * 1000, 2),
@@ -315,8 +333,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def capture_worker_command() -> list[str]:
+    """The capture worker exactly as `make serve` (config/serve.py) starts it."""
+    from config.serve import commands
+
+    return commands()["capture-worker"]
+
+
 @contextlib.contextmanager
-def serve(variant: Variant, log: Path) -> Iterator[tuple[int, subprocess.Popen]]:
+def serve(variant: Variant, log: Path) -> Iterator[tuple[int, list[subprocess.Popen]]]:
+    """The server, plus for the app the capture worker `make serve` runs beside it."""
     port = _free_port()
     env = _env(variant.project, _db(variant))
     env.update(PORT=str(port))
@@ -324,24 +350,28 @@ def serve(variant: Variant, log: Path) -> Iterator[tuple[int, subprocess.Popen]]
         env["WEB_CONCURRENCY"] = str(variant.workers)
     if variant.server in ("sync", "gthread"):
         env.update(GUNICORN_WORKER_CLASS=variant.server, GUNICORN_THREADS=str(variant.threads))
+    commands = [variant.command(port)]
+    if variant.project == "app":
+        commands.append(capture_worker_command())
     with log.open("w") as out:
-        proc = subprocess.Popen(  # noqa: S603 (our own servers and arguments)
-            variant.command(port),
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+        procs = [
+            subprocess.Popen(  # noqa: S603 (our own servers and arguments)
+                command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+            )
+            for command in commands
+        ]
         try:
-            _wait_listening(port, proc, log)
-            yield port, proc
+            _wait_listening(port, procs[0], log)
+            yield port, procs
         finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            for proc in procs:
+                proc.send_signal(signal.SIGTERM)
+            for proc in procs:
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
 
 
 def _wait_listening(port: int, proc: subprocess.Popen, log: Path) -> None:
@@ -413,29 +443,59 @@ def bodies(prefix: str, count: int, dup_share: float, seed: int) -> tuple[list[b
     return out, len(unique), count - len(unique)
 
 
-def measure(variant: Variant, *, requests: int, warmup: int, dup_share: float) -> Outcome:
+def measure(
+    variant: Variant, *, requests: int, warmup: int, dup_share: float, capture_paused: bool = False
+) -> Outcome:
     _clone(APP_TEMPLATE if variant.project == "app" else BASELINE_TEMPLATE, _db(variant))
     run_prefix = "T" + secrets.token_hex(3).upper()
     path = f"/api/v1/c2b/{TOKEN}/confirmation"
     RESULTS.mkdir(exist_ok=True)
-    with serve(variant, RESULTS / f"{variant.name}.log") as (port, proc):
+    with serve(variant, RESULTS / f"{variant.name}.log") as (port, procs):
         raw = [
             loadgen.request_bytes("127.0.0.1", port, path, b)
             for b in bodies(run_prefix + "W", warmup, dup_share, seed=1)[0]
         ]
         loadgen.run(host="127.0.0.1", port=port, requests=raw, connections=CONNECTIONS, expect=b"")
+        _wait_captured(variant, run_prefix + "W")
         sent, unique, dups = bodies(run_prefix + "M", requests, dup_share, seed=2)
         raw = [loadgen.request_bytes("127.0.0.1", port, path, b) for b in sent]
         db = _db(variant)
-        server0, pg0, busy0 = _tree_cpu_s(proc.pid), _postgres_cpu_s(db), _busy_cpu_s()
+        server0 = sum(_tree_cpu_s(p.pid) for p in procs)
+        pg0, busy0 = _postgres_cpu_s(db), _busy_cpu_s()
+        if capture_paused and len(procs) > 1:
+            procs[1].send_signal(signal.SIGSTOP)
         result = loadgen.run(
             host="127.0.0.1", port=port, requests=raw, connections=CONNECTIONS, expect=ACCEPTED
         )
-        server_cpu = _tree_cpu_s(proc.pid) - server0
+        if capture_paused and len(procs) > 1:
+            procs[1].send_signal(signal.SIGCONT)
+        drain = _wait_captured(variant, run_prefix + "M")
+        # CPU until the last payment is stored: the capture worker's share is part of the cost.
+        server_cpu = sum(_tree_cpu_s(p.pid) for p in procs) - server0
         pg_cpu = _postgres_cpu_s(db) - pg0
         busy_cpu = _busy_cpu_s() - busy0
     payments, receipts = _counts(variant, run_prefix + "M")
-    return Outcome(variant, result, unique, dups, payments, receipts, server_cpu, pg_cpu, busy_cpu)
+    return Outcome(
+        variant, result, unique, dups, payments, receipts, server_cpu, pg_cpu, busy_cpu, drain
+    )
+
+
+def _wait_captured(variant: Variant, prefix: str, timeout: float = 300.0) -> float:
+    """Seconds until no confirmation of this run waits for the capture worker (app only)."""
+    if variant.project != "app":
+        return 0.0
+    started = time.monotonic()
+    with psycopg.connect(_url(_db(variant)), autocommit=True) as conn:
+        while time.monotonic() - started < timeout:
+            waiting = conn.execute(
+                "SELECT count(*) FROM c2b_callbackreceipt WHERE status = 'received' "
+                "AND trans_id LIKE %s",
+                [prefix + "%"],
+            ).fetchone()[0]
+            if not waiting:
+                return time.monotonic() - started
+            time.sleep(0.02)
+    raise RuntimeError(f"confirmations still waiting for capture after {timeout:.0f} s")
 
 
 def _measure_quietly(variant: Variant, args: argparse.Namespace) -> Outcome:
@@ -448,7 +508,11 @@ def _measure_quietly(variant: Variant, args: argparse.Namespace) -> Outcome:
     best: Outcome | None = None
     for attempt in range(1, args.attempts + 1):
         outcome = measure(
-            variant, requests=args.requests, warmup=args.warmup, dup_share=args.duplicates
+            variant,
+            requests=args.requests,
+            warmup=args.warmup,
+            dup_share=args.duplicates,
+            capture_paused=args.capture_paused,
         )
         outcome.attempts = attempt
         if best is None or outcome.other_share < best.other_share:
@@ -474,6 +538,7 @@ def _print_row(o: Outcome) -> None:
     dup_receipts = row["receipts"].get("duplicate", "-") if o.variant.project == "app" else "-"
     print(
         f"{o.variant.label:48} {row['rps']:8.1f} {row['p50_ms']:8.2f} {row['p99_ms']:8.2f} "
+        f"{row['captured_per_s']:10.1f} "
         f"{row['stored']:>7}/{row['unique'] if o.variant.project == 'app' else row['requests']:<7}"
         f" {dup_receipts!s:>5} {row['errors']:>4}  {'yes' if o.clean else 'NO'}"
         f"  {cpu['server']:5.2f} {cpu['postgres']:5.2f} {cpu['loadgen']:5.2f} {cpu['other']:5.2f}",
@@ -483,7 +548,8 @@ def _print_row(o: Outcome) -> None:
 
 def _header() -> None:
     print(
-        f"{'variant':48} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'stored/unique':>15} "
+        f"{'variant':48} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'captured/s':>10} "
+        f"{'stored/unique':>15} "
         f"{'dups':>5} {'err':>4}  ok   CPU ms/request: app    pg   gen other",
         flush=True,
     )
@@ -536,6 +602,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--attempts", type=int, default=2, help="runs per variant at most")
     parser.add_argument("--keep-db", action="store_true", help="leave the databases behind")
+    parser.add_argument(
+        "--capture-paused",
+        action="store_true",
+        help="diagnostic: pause the capture worker (SIGSTOP) while the load runs, to see what "
+        "the web server does alone; it captures the backlog afterwards",
+    )
     args = parser.parse_args(argv)
 
     known = {v.name: v for v in [BASELINE, PRODUCTION, *VARIANTS]}

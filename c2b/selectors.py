@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Count, Min, QuerySet
+from django.utils import timezone
 
-from c2b.models import Payment, Shortcode
+from c2b.models import CallbackReceipt, Payment, Shortcode
+
+# Confirmations waiting longer than this mean no capture worker is running (or keeping up).
+CAPTURE_LATE_AFTER = timedelta(minutes=1)
 
 # Shortcode numbers this process has seen in the database, with when (time.monotonic()).
 _known_shortcodes: dict[str, float] = {}
@@ -53,3 +58,31 @@ def payments_filter(
     if shortcode:
         payments = payments.filter(business_short_code=shortcode)
     return payments
+
+
+@dataclass(frozen=True)
+class CaptureBacklog:
+    """Confirmations M-Pesa delivered and we answered, not yet turned into payments."""
+
+    waiting: int
+    oldest: datetime | None
+
+    @property
+    def oldest_seconds(self) -> int:
+        return int((timezone.now() - self.oldest).total_seconds()) if self.oldest else 0
+
+    @property
+    def oldest_minutes(self) -> int:
+        return self.oldest_seconds // 60
+
+    @property
+    def late(self) -> bool:
+        return self.oldest is not None and timezone.now() - self.oldest > CAPTURE_LATE_AFTER
+
+
+def capture_backlog() -> CaptureBacklog:
+    """One query on the capture queue's own small index."""
+    row = CallbackReceipt.objects.filter(
+        kind=CallbackReceipt.Kind.CONFIRMATION, status=CallbackReceipt.Status.RECEIVED
+    ).aggregate(waiting=Count("id"), oldest=Min("received_at"))
+    return CaptureBacklog(waiting=row["waiting"], oldest=row["oldest"])

@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponseNotAllowed, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from c2b.models import CallbackReceipt
 from c2b.security import callback_token_is_valid, client_ip, source_ip_allowed
+from c2b.selectors import capture_backlog
 from c2b.services.callbacks import callback_receipt_answer, callback_receipt_store
 
 logger = logging.getLogger(__name__)
@@ -80,10 +81,20 @@ def _read_limited(request: HttpRequest, limit: int) -> bytes | None:
 
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
+    """200 while the database answers, with the capture backlog for monitoring (a backlog
+    older than a minute means no capture worker is running); 503 when it does not answer."""
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
+        backlog = capture_backlog()
     except DatabaseError:
         return JsonResponse({"status": "unhealthy", "database": "unreachable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+    return JsonResponse(
+        {
+            "status": "ok",
+            "database": "ok",
+            "capture": {
+                "waiting": backlog.waiting,
+                "oldest_seconds": backlog.oldest_seconds,
+                "late": backlog.late,
+            },
+        }
+    )

@@ -144,6 +144,16 @@ def start_processes(env: dict[str, str], port: int, emulator_port: int) -> list[
     wait_for_http(f"http://127.0.0.1:{port}/healthz", process=web)
     say(f"web app up on http://127.0.0.1:{port} (log: var/demo/web.log)")
 
+    processes.append(
+        Process(
+            "capture-worker",
+            [python, "manage.py", "capture_worker"],
+            env=env,
+            log=LOGS / "capture.log",
+        )
+    )
+    say("capture worker started: confirmations become payments (log: var/demo/capture.log)")
+
     # Inherits this terminal: the console SMS backend prints each receipt as it is "sent".
     processes.append(Process("sms-worker", [python, "manage.py", "sms_worker"], env=env))
     say("SMS worker started (console backend: receipts are printed here)")

@@ -3,6 +3,7 @@
 - the Daraja emulator (``python -m daraja_emulator --port 0``), its URL read from its first line;
 - the web app as production runs it: gunicorn with ``config/gunicorn.py`` and ``config.settings``,
   on the pytest-django test database (PostgreSQL only: SQLite's test database is in memory);
+- a capture worker (``manage.py capture_worker``) beside it, polling every 100 ms;
 - ``manage.py`` commands run as subprocesses with the same environment.
 
 Every test gets a reset emulator and (``transaction=True``) an emptied database. Process output
@@ -177,12 +178,35 @@ class Stack:
     """The running product and emulator, and the ways a test drives them."""
 
     def __init__(
-        self, emulator: EmulatorClient, web: Process, app_url: str, env: dict[str, str]
+        self,
+        emulator: EmulatorClient,
+        web: Process,
+        capture: Process,
+        app_url: str,
+        env: dict[str, str],
     ) -> None:
         self.emulator = emulator
         self.web = web
+        self.capture = capture
         self.app_url = app_url
         self.env = env
+
+    def pay(self, shortcode: str, **kwargs: Any) -> dict[str, Any]:
+        """A customer pays through the emulator; returns once the app has captured it."""
+        tx = self.emulator.pay(shortcode, **kwargs)
+        self.wait_captured()
+        return tx
+
+    def settle(self) -> None:
+        """Wait until the emulator has sent every callback and the app has captured them."""
+        self.emulator.wait_idle()
+        self.wait_captured()
+
+    def wait_captured(self) -> None:
+        """Wait until no confirmation the app answered is waiting for the capture worker."""
+        from c2b.services.capture import capture_queue
+
+        self.wait_for(lambda: not capture_queue().exists(), "the capture worker to catch up")
 
     def callback_url(self, kind: str) -> str:
         return f"{self.app_url}/api/v1/c2b/{CALLBACK_TOKEN}/{kind}"
@@ -198,7 +222,7 @@ class Stack:
         return result
 
     def logs(self) -> str:
-        return logs_of(self.emulator.process, self.web)
+        return logs_of(self.emulator.process, self.web, self.capture)
 
     def wait_for(self, check: Callable[[], Any], what: str, timeout: float = WAIT) -> Any:
         """Poll ``check`` until it returns something truthy; fail with the process logs."""
@@ -257,6 +281,7 @@ def product_env(e2e_database, emulator_process) -> dict[str, str]:
         "DARAJA_CONSUMER_SECRET": CONSUMER_SECRET,
         "DARAJA_ALLOW_LOCAL_CALLBACKS": "true",
         "SMS_BACKEND": "console",
+        "C2B_CAPTURE_POLL_MS": "100",
         "LOG_LEVEL": "INFO",
         "PYTHONUNBUFFERED": "1",
         "PORT": str(port),
@@ -293,16 +318,33 @@ def web_process(product_env, e2e_logs) -> Iterator[tuple[Process, str]]:
     stop(web)
 
 
+@pytest.fixture(scope="session")
+def capture_process(product_env, e2e_logs) -> Iterator[Process]:
+    worker = Process(
+        "capture-worker",
+        [sys.executable, "manage.py", "capture_worker", "--verbosity", "2"],
+        env=product_env,
+        log=e2e_logs / "capture.log",
+    )
+    _running["capture-worker"] = worker
+    yield worker
+    stop(worker)
+
+
 @pytest.fixture
-def stack(transactional_db, emulator_process, web_process, product_env) -> Iterator[Stack]:
+def stack(
+    transactional_db, emulator_process, web_process, capture_process, product_env
+) -> Iterator[Stack]:
     """A reset emulator and an empty database (emptied again after the test)."""
     web, url = web_process
     assert web.alive(), f"the web app died:\n{web.tail()}"
+    assert capture_process.alive(), f"the capture worker died:\n{capture_process.tail()}"
     emulator_process.wait_idle()
     emulator_process.reset()
-    yield Stack(emulator_process, web, url, product_env)
-    # Let late callbacks land before pytest-django empties the tables for the next test.
-    emulator_process.wait_idle()
+    stack = Stack(emulator_process, web, capture_process, url, product_env)
+    yield stack
+    # Let late callbacks land and be captured before the tables are emptied for the next test.
+    stack.settle()
 
 
 @pytest.hookimpl(hookwrapper=True)

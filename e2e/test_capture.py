@@ -128,7 +128,7 @@ def test_duplicate_delivery_stores_one_payment_and_one_sms(stack, duplicate):
     shortcode_save(number=number, name="Duplicates")
     stack.manage("register_urls", "--shortcode", number)
 
-    tx = stack.emulator.pay(
+    tx = stack.pay(
         number, amount=700, msisdn=phone, account="NS0287", faults={"duplicate": duplicate}
     )
     confirmations = [d for d in tx["deliveries"] if d["kind"] == "confirmation"]
@@ -154,8 +154,8 @@ def test_dropped_confirmation_is_only_in_safaricoms_records(stack):
     number = "600121"
     shortcode_save(number=number, name="Dropped")
     stack.manage("register_urls", "--shortcode", number)
-    kept = stack.emulator.pay(number, amount=300, account="KEPT")
-    dropped = stack.emulator.pay(number, amount=450, account="LOST", faults={"drop": True})
+    kept = stack.pay(number, amount=300, account="KEPT")
+    dropped = stack.pay(number, amount=450, account="LOST", faults={"drop": True})
 
     assert dropped["status"] == "completed", dropped
     assert dropped["deliveries"] == [], dropped
@@ -181,7 +181,7 @@ def test_unexpected_extra_key_is_stored_and_kept(stack):
     shortcode_save(number=number, name="Extra keys")
     stack.manage("register_urls", "--shortcode", number)
 
-    tx = stack.emulator.pay(number, amount=150, faults={"extra_key": "LoyaltyPoints"})
+    tx = stack.pay(number, amount=150, faults={"extra_key": "LoyaltyPoints"})
     assert tx["status"] == "completed", tx
     sent = next(d for d in tx["deliveries"] if d["kind"] == "confirmation")["payload"]
     assert "LoyaltyPoints" in sent, sent

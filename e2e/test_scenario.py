@@ -65,7 +65,7 @@ def test_scenario_every_delivered_payment_is_stored_once(stack, tmp_path):
         "the scenario to finish",
     )
     assert progress["status"] == "finished", progress
-    stack.emulator.wait_idle()
+    stack.settle()
 
     ledger = stack.emulator.transactions(number)
     assert len(ledger) == 30, ledger

@@ -42,7 +42,7 @@ def test_rejected_by_our_rule_never_becomes_a_payment(stack, number, rule, amoun
     shortcode_save(number=number, name="Validated paybill", **rule)
     stack.manage("register_urls", "--shortcode", number)
 
-    tx = stack.emulator.pay(number, amount=amount, account=account)
+    tx = stack.pay(number, amount=amount, account=account)
 
     assert tx["status"] == "rejected", tx
     assert [d["kind"] for d in tx["deliveries"]] == ["validation"], tx
@@ -58,7 +58,7 @@ def test_rejected_by_our_rule_never_becomes_a_payment(stack, number, rule, amoun
     assert not CallbackReceipt.objects.filter(kind="confirmation").exists()
 
     # The same shortcode still takes a payment that passes the rule.
-    good = stack.emulator.pay(number, amount=100, account="NS0201")
+    good = stack.pay(number, amount=100, account="NS0201")
     assert good["status"] == "completed", good
     assert Payment.objects.get().trans_id == good["trans_id"]
     assert ValidationDecision.objects.get(trans_id=good["trans_id"]).accepted
@@ -126,6 +126,7 @@ def test_validation_without_answer_applies_the_response_type(
         )
 
     tx = emulator.pay(number, amount=640, account="NS0301")
+    stack.wait_captured()
 
     validation = [d for d in tx["deliveries"] if d["kind"] == "validation"]
     assert len(validation) == 1 and validation[0]["status_code"] is None, tx

@@ -13,6 +13,7 @@ BASIC = set(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 EXTENDED = set("^{}\\[~]|€\f")  # sent as escape + character: two septets each
+ALPHABET = frozenset(BASIC | EXTENDED)
 SINGLE_SMS_SEPTETS = 160
 _REPLACEMENTS = {
     "\u2018": "'",
@@ -38,6 +39,8 @@ _REPLACEMENTS = {
 
 def gsm7_length(text: str) -> int | None:
     """Septets the text needs, or ``None`` when some character forces UCS-2."""
+    if BASIC.issuperset(text):  # the usual case, checked at C speed
+        return len(text)
     length = 0
     for char in text:
         if char in BASIC:
@@ -52,10 +55,12 @@ def gsm7_length(text: str) -> int | None:
 def to_gsm7(text: str) -> str:
     """Transliterate what has a GSM-7 look-alike (``Zoë`` stays, ``Łukasz`` → ``Lukasz``, curly
     quotes → straight) and drop the rest (emoji)."""
+    if ALPHABET.issuperset(text):  # the usual case, checked at C speed
+        return text
     out: list[str] = []
     for char in text:
         char = _REPLACEMENTS.get(char, char)
-        if all(c in BASIC or c in EXTENDED for c in char):
+        if ALPHABET.issuperset(char):
             out.append(char)
             continue
         base = unicodedata.normalize("NFKD", char)

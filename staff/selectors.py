@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from c2b.models import CallbackReceipt, Payment, Shortcode, ValidationDecision
 from c2b.payloads import EAT
-from c2b.selectors import payments_filter
+from c2b.selectors import CaptureBacklog, capture_backlog, payments_filter
 from staff import integrations
 from staff.forms import PaymentFilter
 
@@ -255,6 +255,7 @@ class Dashboard:
     month: Totals
     days: list[DayTotal]
     shortcodes: list[ShortcodeHealth]
+    capture: CaptureBacklog
 
 
 def _eat_midnight(day: date) -> datetime:
@@ -365,6 +366,7 @@ def dashboard(*, now: datetime | None = None) -> Dashboard:
         month=_sum_totals(month_by_code.values()),
         days=days,
         shortcodes=health,
+        capture=capture_backlog(),
     )
 
 

@@ -1,7 +1,9 @@
+from datetime import timedelta
 from unittest import mock
 
 import pytest
 from django.db import OperationalError
+from django.utils import timezone
 
 from c2b.models import CallbackReceipt, Payment
 from conftest import load_payload
@@ -9,14 +11,31 @@ from conftest import load_payload
 pytestmark = pytest.mark.django_db
 
 
-def test_healthz_reports_the_database(client):
+def test_healthz_reports_the_database_and_an_empty_capture_queue(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "capture": {"waiting": 0, "oldest_seconds": 0, "late": False},
+    }
+
+
+def test_healthz_says_when_confirmations_wait_too_long_for_capture(client, mpesa, paybill):
+    mpesa.post("confirmation", load_payload("confirmation_v2_masked"))
+    CallbackReceipt.objects.update(received_at=timezone.now() - timedelta(minutes=5))
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 200  # the web server is fine; the worker is not running
+    capture = response.json()["capture"]
+    assert capture["waiting"] == 1
+    assert capture["late"] is True
+    assert 299 <= capture["oldest_seconds"] <= 310
 
 
 def test_healthz_is_503_when_the_database_is_unreachable(client):
-    with mock.patch("c2b.views.connection.cursor", side_effect=OperationalError("down")):
+    with mock.patch("c2b.views.capture_backlog", side_effect=OperationalError("down")):
         response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["database"] == "unreachable"

@@ -125,6 +125,22 @@ def test_the_page_warns_visibly_about_a_silent_shortcode(staff_client, main_payb
     assert "Check the Daraja registration" in body
 
 
+def test_the_page_warns_when_confirmations_wait_for_a_capture_worker(
+    staff_client, main_paybill, mpesa, payload
+):
+    from c2b.models import CallbackReceipt
+
+    mpesa.post("confirmation", payload("confirmation_v2_masked"))
+    assert "not captured yet" not in staff_client.get("/").content.decode()  # just arrived
+
+    old = datetime.now(EAT) - timedelta(minutes=7)
+    CallbackReceipt.objects.update(received_at=old)
+    body = staff_client.get("/").content.decode()
+    assert "Payments not captured yet" in body
+    assert "the oldest has waited 7 min" in body
+    assert "Is the capture worker running?" in body
+
+
 @pytest.mark.parametrize(
     ("env", "message"),
     [
