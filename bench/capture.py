@@ -124,6 +124,7 @@ VARIANTS = [
     Variant("app-gthread2x8", "app", "gthread", 2, 8),
     Variant("app-gthread3x4", "app", "gthread", 3, 4),
     Variant("app-gthread4x2", "app", "gthread", 4, 2),
+    Variant("app-gthread4x1", "app", "gthread", 4, 1),
     Variant("app-granian2x2", "app", "granian", 2, 2),
     Variant("app-granian4x1", "app", "granian", 4, 1),
     Variant("app-granian3x1", "app", "granian", 3, 1),

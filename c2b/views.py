@@ -17,15 +17,16 @@ from c2b.services.callbacks import callback_receipt_answer, callback_receipt_sto
 
 logger = logging.getLogger(__name__)
 
-KEPT_HEADERS = (
-    "Content-Type",
-    "Content-Length",
-    "User-Agent",
-    "Host",
-    "X-Forwarded-For",
-    "X-Forwarded-Proto",
-    "X-Real-Ip",
-)
+# Request headers kept on the receipt for diagnosis, and where WSGI puts them.
+KEPT_HEADERS = {
+    "Content-Type": "CONTENT_TYPE",
+    "Content-Length": "CONTENT_LENGTH",
+    "User-Agent": "HTTP_USER_AGENT",
+    "Host": "HTTP_HOST",
+    "X-Forwarded-For": "HTTP_X_FORWARDED_FOR",
+    "X-Forwarded-Proto": "HTTP_X_FORWARDED_PROTO",
+    "X-Real-Ip": "HTTP_X_REAL_IP",
+}
 UNAVAILABLE = {"ResultCode": 1, "ResultDesc": "Service temporarily unavailable"}
 
 
@@ -50,7 +51,7 @@ def c2b_callback(request: HttpRequest, token: str, kind: str) -> JsonResponse:
         receipt = callback_receipt_store(
             kind=CallbackReceipt.Kind(kind),
             body=body,
-            headers={h: request.headers[h] for h in KEPT_HEADERS if h in request.headers},
+            headers={h: request.META[k] for h, k in KEPT_HEADERS.items() if k in request.META},
             source_ip=source_ip or None,
         )
     except DatabaseError:

@@ -40,35 +40,38 @@ class CallbackOutcome:
     body: dict[str, Any]
 
 
+# A new receipt's bookkeeping columns, written as constants in the INSERT's text.
+_FRESH = {"status": CallbackReceipt.Status.RECEIVED, "error": "", "traceback": "", "attempts": 0}
+
+
 def callback_receipt_store(
     *, kind: str, body: bytes, headers: dict[str, str], source_ip: str | None
 ) -> CallbackReceipt:
     """Commit the request as received. Raises ``DatabaseError`` when the database is down."""
-    values = {
+    arrived = {
         "kind": kind,
-        "status": CallbackReceipt.Status.RECEIVED,
         "body": body,
         "headers": headers,
         "source_ip": source_ip,
         "received_at": timezone.now(),
         "trans_id": extract_trans_id(body),
-        "error": "",
-        "traceback": "",
-        "attempts": 0,
     }
-    pk = _receipt_insert(values)
-    return CallbackReceipt.from_db(connection.alias, ["id", *values], [pk, *values.values()])
+    pk = _receipt_insert(arrived)
+    values = {"id": pk, **arrived, **_FRESH}
+    # from_db() wants the model's field order; processed_at and payment stay deferred.
+    names = [f.attname for f in CallbackReceipt._meta.concrete_fields if f.attname in values]
+    return CallbackReceipt.from_db(connection.alias, names, [values[n] for n in names])
 
 
-def _receipt_insert(values: dict[str, Any]) -> int:
+def _receipt_insert(arrived: dict[str, Any]) -> int:
     """One INSERT, written out rather than built by the ORM for every request.
 
     This is the one statement every callback runs; the ORM's per-call query compilation cost
     more than the rest of the request (docs/benchmarks.md). Values go through each field's own
     ``get_db_prep_save``, so they are stored exactly as ``objects.create`` would store them.
     """
-    fields = [CallbackReceipt._meta.get_field(name) for name in values]
-    params = [f.get_db_prep_save(values[f.name], connection) for f in fields]
+    fields = [CallbackReceipt._meta.get_field(name) for name in arrived]
+    params = [f.get_db_prep_save(arrived[f.name], connection) for f in fields]
     sql, returning = _receipt_insert_sql(connection.vendor, tuple(f.column for f in fields))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -80,11 +83,13 @@ def _receipt_insert(values: dict[str, Any]) -> int:
 @cache
 def _receipt_insert_sql(vendor: str, columns: tuple[str, ...]) -> tuple[str, bool]:
     quote = connection.ops.quote_name
-    # Only the model's own table and column names go into the text; values are parameters.
+    # Only the model's own table and column names, and the constants above, go into the text;
+    # what arrived is passed as parameters.
     table = quote(CallbackReceipt._meta.db_table)
-    names = ", ".join(quote(c) for c in columns)
+    names = ", ".join(quote(c) for c in (*columns, *_FRESH))
+    constants = ", ".join(f"'{v}'" if isinstance(v, str) else str(v) for v in _FRESH.values())
     placeholders = ", ".join(["%s"] * len(columns))
-    sql = f"INSERT INTO {table} ({names}) VALUES ({placeholders})"  # noqa: S608
+    sql = f"INSERT INTO {table} ({names}) VALUES ({placeholders}, {constants})"  # noqa: S608
     returning = connection.features.can_return_columns_from_insert
     return (sql + f" RETURNING {quote('id')}" if returning else sql), returning
 
