@@ -35,11 +35,12 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Production-shaped: gunicorn, migrations first, static files collected. See config/gunicorn.py.
+# Production-shaped: migrations first, static files collected, then the web server (granian) with
+# a capture worker and an SMS worker beside it. See config/serve.py.
 serve: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	PORT=$(PORT) $(BIN)/gunicorn --config config/gunicorn.py config.wsgi
+	PORT=$(PORT) $(BIN)/python -m config.serve
 
 demo: install
 	$(BIN)/python -m demo
@@ -47,7 +48,7 @@ demo: install
 # Benchmarks, not tests (~10 min): capture throughput/latency against PostgreSQL, then the staff
 # web app at scale. `python -m bench capture --help` for one part or other server variants.
 bench: install
-	@test -x $(BIN)/granian -a -x $(BIN)/uwsgi || $(BIN)/python -m pip install --quiet -e '.[bench]'
+	@test -x $(BIN)/gunicorn -a -x $(BIN)/uwsgi || $(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench
 
 clean:

@@ -1,12 +1,13 @@
-"""Capture benchmark: confirmations against the app as production runs it (gunicorn + PostgreSQL).
+"""Capture benchmark: confirmations against the app as production runs it (PostgreSQL).
 
 For every server variant: a fresh database cloned from a migrated template (shortcode 600984,
-5,000 members), the server started the way ``make serve`` starts it (gunicorn with
-config/gunicorn.py, tuned only through its environment; granian and uWSGI for comparison), a
-warm-up, then a closed loop of 16 connections sending real-shaped confirmation bodies, most with
-a new TransID and a share that are byte-for-byte redeliveries of earlier ones. Afterwards the
-database is asked whether every unique TransID is stored exactly once and every redelivery left
-a ``duplicate`` receipt. The minimal baseline (bench/baseline) is measured the same way.
+5,000 members), the server started the way ``make serve`` starts it (granian, config/serve.py;
+gunicorn and uWSGI for comparison) with a capture worker beside it, a warm-up, then a closed
+loop of 16 connections sending real-shaped confirmation bodies, most with a new TransID and a
+share that are byte-for-byte redeliveries of earlier ones. Once the capture worker has caught
+up, the database is asked whether every unique TransID is stored exactly once and every
+redelivery left a ``duplicate`` receipt. The minimal baseline (bench/baseline) is measured the
+same way.
 
 The client shares the machine's CPUs, so each run also reports CPU per request for the server,
 its PostgreSQL backends, the client and everything else; a run disturbed by other processes is
@@ -20,7 +21,6 @@ import json
 import os
 import platform
 import random
-import runpy
 import secrets
 import signal
 import socket
@@ -35,6 +35,7 @@ from pathlib import Path
 import psycopg
 
 from bench import loadgen
+from config.serve import web_command
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -60,7 +61,7 @@ MEMBERS = 5000
 class Variant:
     name: str
     project: str  # "app" or "baseline"
-    server: str  # gunicorn worker class ("sync", "gthread"), or "granian" / "uwsgi"
+    server: str  # "production", a gunicorn worker class ("sync", "gthread"), "granian", "uwsgi"
     workers: int
     threads: int = 1
     extra: tuple[str, ...] = ()  # more server arguments
@@ -68,11 +69,7 @@ class Variant:
     @property
     def label(self) -> str:
         if self.server == "production":
-            cfg = production_config()
-            text = f"gunicorn {cfg['worker_class']} {cfg['workers']}w"
-            if cfg["worker_class"] == "gthread":
-                text += f"x{cfg['threads']}t"
-            return f"{self.project:8} {text} (config/gunicorn.py)"
+            return f"{self.project:8} granian {production_workers()}w (make serve)"
         if self.server in ("sync", "gthread"):
             text = f"gunicorn {self.server} {self.workers}w"
         else:
@@ -85,10 +82,14 @@ class Variant:
 
     @property
     def available(self) -> bool:
-        return self.server not in ("granian", "uwsgi") or (BIN / self.server).exists()
+        binary = {"sync": "gunicorn", "gthread": "gunicorn", "production": "granian"}
+        return (BIN / binary.get(self.server, self.server)).exists()
 
     def command(self, port: int) -> list[str]:
         wsgi = "config.wsgi" if self.project == "app" else "bench.baseline.wsgi"
+        if self.server == "production":
+            # Exactly what `make serve` runs (config/serve.py), on another port.
+            return web_command(port=port)
         if self.server == "granian":
             return [
                 str(BIN / "granian"),
@@ -106,43 +107,45 @@ class Variant:
                 # uWSGI's http-socket does not keep connections alive, but does not say so.
                 *("--add-header", "Connection: close"),
             ]
-        # The production path: config/gunicorn.py (tuned through its environment variables).
-        return [str(BIN / "gunicorn"), "--config", "config/gunicorn.py", wsgi]
+        return [
+            str(BIN / "gunicorn"),
+            *("--bind", f"127.0.0.1:{port}", "--worker-class", self.server),
+            *("--workers", str(self.workers), "--threads", str(self.threads)),
+            # Gunicorn 27's control socket is one path per user: parallel runs would share it.
+            *("--timeout", "30", "--keep-alive", "5", "--no-control-socket"),
+            wsgi,
+        ]
 
 
+# The issue's yardstick: a one-INSERT Django handler on gunicorn with 4 sync workers.
 BASELINE = Variant("baseline-sync4", "baseline", "sync", 4)
-# What `make serve` runs: config/gunicorn.py with no overrides. The verdict is about this one.
+# What `make serve` runs (config/serve.py, no overrides). The verdict is about this one.
 PRODUCTION = Variant("app-production", "app", "production", 0)
 # The alternatives measured by default; the rest of VARIANTS with --variants all.
-ALTERNATIVES = ["app-sync2", "app-sync6", "app-gthread2x4", "app-granian4x1", "app-uwsgi4"]
+ALTERNATIVES = ["app-sync4", "app-gthread4x1", "app-granian3x1", "app-granian6x1", "app-uwsgi4"]
 VARIANTS = [
     Variant("app-sync2", "app", "sync", 2),
-    Variant("app-sync3", "app", "sync", 3),
     Variant("app-sync4", "app", "sync", 4),
     Variant("app-sync6", "app", "sync", 6),
     Variant("app-gthread2x4", "app", "gthread", 2, 4),
-    Variant("app-gthread2x8", "app", "gthread", 2, 8),
-    Variant("app-gthread3x4", "app", "gthread", 3, 4),
-    Variant("app-gthread4x2", "app", "gthread", 4, 2),
     Variant("app-gthread4x1", "app", "gthread", 4, 1),
     Variant("app-granian2x2", "app", "granian", 2, 2),
-    Variant("app-granian4x1", "app", "granian", 4, 1),
     Variant("app-granian3x1", "app", "granian", 3, 1),
+    Variant("app-granian4x1", "app", "granian", 4, 1),
+    Variant("app-granian6x1", "app", "granian", 6, 1),
+    Variant("app-granian8x1", "app", "granian", 8, 1),
+    Variant("app-granian12x1", "app", "granian", 12, 1),
+    Variant("app-granian16x1", "app", "granian", 16, 1),
     Variant("app-granian4x1-close", "app", "granian", 4, 1, ("--no-http1-keep-alive",)),
-    Variant("app-granian4x1-bp1", "app", "granian", 4, 1, ("--backpressure", "1")),
     Variant("app-uwsgi4", "app", "uwsgi", 4),
     Variant("baseline-granian4x1", "baseline", "granian", 4, 1),
 ]
 
 
-def production_config() -> dict:
-    """config/gunicorn.py's settings as `make serve` would get them in this environment."""
-    ours = ("GUNICORN_", "WEB_CONCURRENCY")
-    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith(ours)}
-    try:
-        return runpy.run_path(str(ROOT / "config" / "gunicorn.py"))
-    finally:
-        os.environ.update(saved)
+def production_workers() -> int:
+    """WEB_CONCURRENCY as `make serve` would read it here (config/serve.py's default)."""
+    command = web_command()
+    return int(command[command.index("--workers") + 1])
 
 
 @dataclass
@@ -347,10 +350,6 @@ def serve(variant: Variant, log: Path) -> Iterator[tuple[int, list[subprocess.Po
     port = _free_port()
     env = _env(variant.project, _db(variant))
     env.update(PORT=str(port))
-    if variant.server != "production":
-        env["WEB_CONCURRENCY"] = str(variant.workers)
-    if variant.server in ("sync", "gthread"):
-        env.update(GUNICORN_WORKER_CLASS=variant.server, GUNICORN_THREADS=str(variant.threads))
     commands = [variant.command(port)]
     if variant.project == "app":
         commands.append(capture_worker_command())
@@ -379,12 +378,12 @@ def _wait_listening(port: int, proc: subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {proc.returncode}; see {log}")
+            raise RuntimeError(f"the server exited with {proc.returncode}; see {log}")
         with contextlib.suppress(OSError):
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return
         time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not listen on {port} within 30 s; see {log}")
+    raise RuntimeError(f"the server did not listen on {port} within 30 s; see {log}")
 
 
 def _tree_cpu_s(pid: int) -> float:
@@ -569,6 +568,7 @@ def machine() -> dict:
     with psycopg.connect(PG_ADMIN) as conn:
         pg = conn.execute("SHOW server_version").fetchone()[0]
     import django
+    import granian
     import gunicorn
 
     return {
@@ -578,6 +578,7 @@ def machine() -> dict:
         "mem_gib": mem,
         "python": platform.python_version(),
         "django": django.get_version(),
+        "granian": granian.__version__,
         "gunicorn": gunicorn.__version__,
         "psycopg": psycopg.__version__,
         "postgresql": pg,
@@ -626,7 +627,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"Capture benchmark, {info['date']}: {info['cpus']} CPUs ({info['model']}), "
         f"{info['mem_gib']} GiB; Python {info['python']}, Django {info['django']}, "
-        f"gunicorn {info['gunicorn']}, psycopg {info['psycopg']}, PostgreSQL {info['postgresql']}"
+        f"granian {info['granian']}, gunicorn {info['gunicorn']}, psycopg {info['psycopg']}, "
+        f"PostgreSQL {info['postgresql']}"
     )
     print(
         f"{CONNECTIONS} connections, closed loop, {args.requests} measured requests per variant "

@@ -13,10 +13,10 @@ import secrets
 import signal
 import sys
 import time
-from pathlib import Path
 
 import httpx
 
+from config.serve import web_command
 from demo.processes import ROOT, Process, manage, port_is_free, wait_for_http
 
 SHORTCODE = "600000"
@@ -129,14 +129,7 @@ def start_processes(env: dict[str, str], port: int, emulator_port: int) -> list[
 
     web = Process(
         "web",
-        [
-            str(Path(python).with_name("gunicorn")),
-            "--config",
-            "config/gunicorn.py",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "config.wsgi",
-        ],
+        web_command(port=port, host="127.0.0.1"),
         env=env,
         log=LOGS / "web.log",
     )

@@ -1,7 +1,7 @@
 """The processes the end-to-end tests run against, started once per session.
 
 - the Daraja emulator (``python -m daraja_emulator --port 0``), its URL read from its first line;
-- the web app as production runs it: gunicorn with ``config/gunicorn.py`` and ``config.settings``,
+- the web app as production runs it: ``config.serve.web_command`` (granian) and ``config.settings``,
   on the pytest-django test database (PostgreSQL only: SQLite's test database is in memory);
 - a capture worker (``manage.py capture_worker``) beside it, polling every 100 ms;
 - ``manage.py`` commands run as subprocesses with the same environment.
@@ -28,6 +28,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from config.serve import web_command
 from demo.processes import Process, free_port, manage, wait_for_http, wait_until
 
 CONSUMER_KEY = "e2e-consumer-key"
@@ -293,18 +294,8 @@ def web_process(product_env, e2e_logs) -> Iterator[tuple[Process, str]]:
     port = product_env["PORT"]
     web = Process(
         "web",
-        [
-            str(Path(sys.executable).with_name("gunicorn")),
-            "--config",
-            "config/gunicorn.py",
-            "--bind",
-            f"127.0.0.1:{port}",
-            # Gunicorn 27's default control socket is one fixed path per user: a parallel run (the
-            # demo, bench, another checkout) would share it.
-            "--no-control-socket",
-            "config.wsgi",
-        ],
-        env={**product_env, "WEB_CONCURRENCY": "2", "GUNICORN_ACCESS_LOG": "true"},
+        web_command(port=int(port), workers=2, access_log=True, host="127.0.0.1"),
+        env=product_env,
         log=e2e_logs / "web.log",
     )
     _running["web"] = web

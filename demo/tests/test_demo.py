@@ -59,7 +59,7 @@ def test_demo_runs_the_product_and_ctrl_c_stops_everything(tmp_path):
             assert "scenario finished" in text, text
             assert "user: demo   password: " in text
             started = _children_of(demo.pid)
-            assert len(started) >= 3, text  # emulator, gunicorn (+ workers), SMS worker
+            assert len(started) >= 3, text  # emulator, web server (+ workers), capture, SMS workers
         finally:
             demo.send_signal(signal.SIGINT)
             demo.wait(timeout=60)
