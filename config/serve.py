@@ -26,6 +26,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from config.env import env_bool, env_int  # noqa: E402
+from config.workers import stop_on_signals  # noqa: E402
 
 # Workers run at a lower CPU priority than the web server: M-Pesa waits for the callback's
 # answer, while a payment captured a second later loses nothing. In a burst the web server
@@ -72,37 +73,30 @@ def commands() -> dict[str, list[str]]:
 
 
 def main() -> int:
-    stopping = False
-
-    def request_stop(signum, frame):
-        nonlocal stopping
-        stopping = True
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, request_stop)
-    children = {
-        name: subprocess.Popen(command, cwd=ROOT)  # noqa: S603 (our own commands)
-        for name, command in commands().items()
-    }
     status = 0
-    while not stopping:
-        dead = {name: p.returncode for name, p in children.items() if p.poll() is not None}
-        if dead:
-            for name, code in dead.items():
-                print(f"serve: {name} exited ({code}); stopping the others", file=sys.stderr)
-            status = 1
-            break
-        time.sleep(0.5)
-    for process in children.values():
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 30
-    for process in children.values():
-        try:
-            process.wait(timeout=max(deadline - time.monotonic(), 0.1))
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with stop_on_signals() as stop:
+        children = {
+            name: subprocess.Popen(command, cwd=ROOT)  # noqa: S603 (our own commands)
+            for name, command in commands().items()
+        }
+        while not stop.is_set():
+            dead = {name: p.returncode for name, p in children.items() if p.poll() is not None}
+            if dead:
+                for name, code in dead.items():
+                    print(f"serve: {name} exited ({code}); stopping the others", file=sys.stderr)
+                status = 1
+                break
+            stop.wait(0.5)
+        for process in children.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        for process in children.values():
+            try:
+                process.wait(timeout=max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
     return status
 
 
