@@ -2,9 +2,10 @@
 
 The product is three kinds of process: the web server (callbacks and staff pages), at least one
 capture worker (confirmations become payments) and at least one SMS worker. In production each
-is its own service (README, "Running it"); this runs one of each on one machine, the way
-``make bench`` measures it. Ctrl-C or SIGTERM stops all three; if one of them dies, the others
-are stopped too and the exit status says so, so a supervisor restarts the lot.
+is its own service (README, "Running it"; ``python -m config.serve web`` runs the web server
+alone); this runs one of each on one machine, the way ``make bench`` measures it. Ctrl-C or
+SIGTERM stops all three; if one of them dies, the others are stopped too and the exit status
+says so, so a supervisor restarts the lot.
 
 The web server is granian (WSGI), chosen by measuring (docs/decisions.md #12). Its knobs come
 from the environment: ``PORT`` (8000), ``WEB_CONCURRENCY`` (worker processes, two per CPU),
@@ -102,4 +103,7 @@ def main() -> int:
 
 if __name__ == "__main__":
     os.chdir(ROOT)
+    if sys.argv[1:] == ["web"]:  # the web server alone, e.g. as its own systemd service
+        command = web_command()
+        os.execv(command[0], command)  # noqa: S606 (our own server, no shell)
     sys.exit(main())
