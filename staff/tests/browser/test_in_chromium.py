@@ -28,7 +28,8 @@ def world(django_user_model):
     for day in range(30):
         for n in range(1 + day % 4):
             first, last = names[(day + n) % len(names)]
-            moment = now - timedelta(days=day, hours=n)
+            # Within one EAT day whatever the time of the run (n hours back could cross midnight).
+            moment = (now - timedelta(days=day)).replace(hour=9 + n, minute=0, second=0)
             Payment.objects.create(
                 trans_id=f"TK{day:02d}{n:02d}ABCD",
                 transaction_type="Pay Bill",
