@@ -31,9 +31,18 @@ def reprocessable_receipts(*, failed: bool) -> QuerySet[CallbackReceipt]:
 def callback_receipts_reprocess(
     *, receipts: QuerySet[CallbackReceipt], batch: int = 500
 ) -> Counter[str]:
-    """Capture the receipts again, ``batch`` at a time; returns how many ended in each status."""
+    """Capture the receipts again, ``batch`` at a time; returns how many ended in each status.
+
+    Only failed confirmations and those still waiting are taken: a processed receipt made its
+    payment, and a duplicate or conflict was judged against it, so running one again could only
+    relabel it."""
     results: Counter[str] = Counter()
-    ids = list(receipts.filter(kind=CallbackReceipt.Kind.CONFIRMATION).values_list("id", flat=True))
+    ids = list(
+        receipts.filter(
+            kind=CallbackReceipt.Kind.CONFIRMATION,
+            status__in=[CallbackReceipt.Status.FAILED, CallbackReceipt.Status.RECEIVED],
+        ).values_list("id", flat=True)
+    )
     for start in range(0, len(ids), batch):
         chunk = ids[start : start + batch]
         report = capture_receipts(receipts=CallbackReceipt.objects.filter(pk__in=chunk))

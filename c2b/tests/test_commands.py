@@ -251,13 +251,17 @@ def test_reprocess_never_touches_validation_receipts(make_shortcode):
     assert "Nothing to reprocess" in out
 
 
-def test_reprocessing_a_payment_already_stored_marks_a_duplicate(mpesa, make_shortcode):
+def test_reprocessing_a_receipt_already_captured_leaves_it_as_it_is(mpesa, make_shortcode):
     make_shortcode("600984")
     mpesa.confirm(load_payload("confirmation_v2_masked"))
-    receipt = CallbackReceipt.objects.get()
-    run("reprocess_callbacks", "--id", str(receipt.pk))
-    receipt.refresh_from_db()
-    assert receipt.status == "duplicate"
+    mpesa.confirm(load_payload("confirmation_v2_masked"))
+    ids = [str(pk) for pk in CallbackReceipt.objects.order_by("id").values_list("pk", flat=True)]
+
+    out, _ = run("reprocess_callbacks", "--id", ids[0], "--id", ids[1])
+
+    assert "Nothing to reprocess" in out
+    statuses = list(CallbackReceipt.objects.order_by("id").values_list("status", "attempts"))
+    assert statuses == [("processed", 1), ("duplicate", 1)]
     assert Payment.objects.count() == 1
 
 
