@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -142,16 +143,20 @@ def capture_worker_run(
     poll_seconds: float,
     stop: threading.Event,
     once: bool = False,
+    busy_share: float = 1.0,
     on_batch: Callable[[CaptureReport], None] | None = None,
 ) -> CaptureReport:
     """Capture batch after batch until ``stop`` is set (``once``: until nothing waits).
 
-    A full batch is followed at once by the next; otherwise the worker waits ``poll_seconds``.
-    While the database is unreachable it waits longer each time (up to 30 s) and tries again;
-    nothing is lost meanwhile, the receipts wait in the database."""
+    After a batch the worker rests so that capturing takes at most ``busy_share`` of its time
+    (a batch that took 0.2 s at 0.5 is followed by 0.2 s of rest); then a full batch is followed
+    by the next, and otherwise it waits ``poll_seconds``. While the database is unreachable it
+    waits longer each time (up to 30 s) and tries again; nothing is lost meanwhile, the receipts
+    wait in the database."""
     total = CaptureReport()
     outages = 0
     while not stop.is_set():
+        began = time.monotonic()
         try:
             report = capture_pending(limit=limit)
         except _OUTAGE as exc:
@@ -167,6 +172,8 @@ def capture_worker_run(
         total.add(report)
         if report.total and on_batch:
             on_batch(report)
+        if report.total and busy_share < 1 and not once:
+            stop.wait((time.monotonic() - began) * (1 / busy_share - 1))
         if report.total < limit:
             if once:
                 break

@@ -193,3 +193,31 @@ def test_capture_worker_once_captures_everything_waiting_and_exits(mpesa, paybil
 
     assert Payment.objects.count() == 5
     assert "stopped; 5 processed, 1 duplicate." in err.getvalue()
+
+
+def test_worker_rests_so_that_capturing_takes_at_most_its_busy_share(mpesa, paybill, payload):
+    for i in range(2):
+        mpesa.post("confirmation", payload("confirmation_v2_masked", TransID=f"TKR{i:07d}"))
+    stop = threading.Event()
+    real = capture.capture_pending
+
+    def capture_then_stop_when_empty(*, limit):
+        report = real(limit=limit)
+        if not report.total:
+            stop.set()
+        return report
+
+    clock = iter([100.0, 100.3, 200.0, 200.0])  # the full batch took 0.3 s; the empty one none
+    with (
+        mock.patch(
+            "c2b.services.capture.capture_pending", side_effect=capture_then_stop_when_empty
+        ),
+        mock.patch("c2b.services.capture.time.monotonic", side_effect=lambda: next(clock)),
+        mock.patch.object(stop, "wait") as waits,
+    ):
+        total = capture_worker_run(limit=2, poll_seconds=0.5, stop=stop, busy_share=0.25)
+
+    assert total == CaptureReport(processed=2)
+    rest, poll = (c.args[0] for c in waits.call_args_list)
+    assert rest == pytest.approx(0.9)  # 0.3 s busy is a quarter of 1.2 s
+    assert poll == 0.5

@@ -52,6 +52,12 @@ def test_secret_can_come_from_a_file(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
+def test_capture_busy_share_outside_1_to_100_percent_stops_the_app_naming_the_variable():
+    result = start_django(DJANGO_DEBUG="true", C2B_CAPTURE_BUSY_PERCENT="0")
+    assert result.returncode != 0
+    assert "C2B_CAPTURE_BUSY_PERCENT must be between 1 and 100 (got 0)" in result.stderr
+
+
 def test_malformed_boolean_names_the_variable(monkeypatch):
     monkeypatch.setenv("SOME_FLAG", "maybe")
     with pytest.raises(ImproperlyConfigured, match="SOME_FLAG must be true or false"):

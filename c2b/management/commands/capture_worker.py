@@ -39,10 +39,18 @@ class Command(BaseCommand):
             if verbose:
                 self.stderr.write(f"capture_worker: {_summary(batch_report)}")
 
-        self.stderr.write(f"capture_worker: batches of {batch}, polling every {poll:g} s")
+        self.stderr.write(
+            f"capture_worker: batches of {batch}, polling every {poll:g} s, busy at most "
+            f"{settings.C2B_CAPTURE_BUSY_PERCENT}% of the time"
+        )
         with stop_on_signals() as stop:
             total = capture_worker_run(
-                limit=batch, poll_seconds=poll, stop=stop, once=once, on_batch=report
+                limit=batch,
+                poll_seconds=poll,
+                stop=stop,
+                once=once,
+                busy_share=settings.C2B_CAPTURE_BUSY_PERCENT / 100,
+                on_batch=report,
             )
         self.stderr.write(f"capture_worker: stopped; {_summary(total) or 'nothing captured'}.")
 
