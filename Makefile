@@ -35,7 +35,7 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Production-shaped: migrations first, static files collected, then the web server (granian) with
+# Production-shaped: migrations first, static files collected, then the web server (uWSGI) with
 # a capture worker and an SMS worker beside it. See config/serve.py.
 serve: install
 	$(BIN)/python manage.py migrate --noinput
@@ -48,7 +48,7 @@ demo: install
 # Benchmarks, not tests (~10 min): capture throughput/latency against PostgreSQL, then the staff
 # web app at scale. `python -m bench capture --help` for one part or other server variants.
 bench: install
-	@test -x $(BIN)/gunicorn -a -x $(BIN)/uwsgi || $(BIN)/python -m pip install --quiet -e '.[bench]'
+	@test -x $(BIN)/gunicorn -a -x $(BIN)/granian || $(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench
 
 clean:

@@ -7,9 +7,9 @@ alone); this runs one of each on one machine, the way ``make bench`` measures it
 SIGTERM stops all three; if one of them dies, the others are stopped too and the exit status
 says so, so a supervisor restarts the lot.
 
-The web server is granian (WSGI), chosen by measuring (docs/decisions.md #12). Its knobs come
-from the environment: ``PORT`` (8000), ``WEB_CONCURRENCY`` (worker processes, two per CPU),
-``WEB_ACCESS_LOG`` (off); any other granian option through its own ``GRANIAN_*`` variables.
+The web server is uWSGI (pyuwsgi's wheels), chosen by measuring (docs/decisions.md #12). Its
+knobs come from the environment: ``PORT`` (8000), ``WEB_CONCURRENCY`` (worker processes, three
+per CPU), ``WEB_ACCESS_LOG`` (off); any other uWSGI option through its own ``UWSGI_*`` variables.
 """
 
 from __future__ import annotations
@@ -44,19 +44,26 @@ def web_command(
 ) -> list[str]:
     """The web server as production runs it; arguments override the environment."""
     port = env_int("PORT", 8000) if port is None else port
-    workers = env_int("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1)) if workers is None else workers
+    # Three per CPU, measured: while one waits for PostgreSQL, another has the CPU.
+    workers = env_int("WEB_CONCURRENCY", 3 * (os.cpu_count() or 1)) if workers is None else workers
     access_log = env_bool("WEB_ACCESS_LOG", False) if access_log is None else access_log
     return [
-        str(BIN / "granian"),
-        *("--interface", "wsgi", "--http", "1", "--host", host, "--port", str(port)),
-        # One thread per worker process: the callback path is CPU-bound Python, so more threads
-        # would only queue on the GIL.
-        *("--workers", str(workers), "--blocking-threads", "1"),
-        # A worker that dies is replaced; a stuck one is killed after 20 s on shutdown.
-        *("--respawn-failed-workers", "--workers-kill-timeout", "20"),
+        str(BIN / "uwsgi"),
+        *("--http-socket", f"{host}:{port}", "--module", "config.wsgi:application"),
+        # A master that forks one-threaded workers, each loading the app itself: the callback
+        # path is CPU-bound Python, so threads would only queue on the GIL.
+        *("--master", "--processes", str(workers), "--lazy-apps", "--need-app"),
+        # Workers take turns to accept, so a connection goes to a worker that is free: this is
+        # what keeps the slowest answers close to the typical ones (docs/benchmarks.md).
+        "--thunder-lock",
+        *("--listen", "1024"),
+        # A request still running after 30 s is stuck (M-Pesa gave up long before): the worker is
+        # replaced. SIGTERM stops the server (uWSGI would otherwise reload).
+        *("--harakiri", "30", "--die-on-term"),
+        # The http-socket closes every connection after its answer; say so to the client.
+        *("--add-header", "Connection: close"),
         # Access lines duplicate what the proxy logs and would print the callback token.
-        "--access-log" if access_log else "--no-access-log",
-        "config.wsgi:application",
+        *(() if access_log else ("--disable-logging",)),
     ]
 
 

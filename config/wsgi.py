@@ -28,6 +28,13 @@ class MachineWSGIHandler(WSGIHandler):
         self._exception_middleware = []
         self._middleware_chain = convert_exception_to_response(self._get_response)
 
+    def get_response(self, request):
+        response = super().get_response(request)
+        # What CommonMiddleware would add: the length, so no client has to wait for the close.
+        if not response.streaming and not response.has_header("Content-Length"):
+            response.headers["Content-Length"] = str(len(response.content))
+        return response
+
 
 browser_application = get_wsgi_application()  # sets Django up
 machine_application = MachineWSGIHandler()

@@ -1,7 +1,7 @@
 """The processes the end-to-end tests run against, started once per session.
 
 - the Daraja emulator (``python -m daraja_emulator --port 0``), its URL read from its first line;
-- the web app as production runs it: ``config.serve.web_command`` (granian) and ``config.settings``,
+- the web app as production runs it: ``config.serve.web_command`` (uWSGI) and ``config.settings``,
   on the pytest-django test database (PostgreSQL only: SQLite's test database is in memory);
 - a capture worker (``manage.py capture_worker``) beside it, polling every 100 ms;
 - ``manage.py`` commands run as subprocesses with the same environment.

@@ -12,17 +12,16 @@ def test_web_server_takes_port_workers_and_access_log_from_the_environment(monke
     monkeypatch.setenv("WEB_CONCURRENCY", "3")
     monkeypatch.setenv("WEB_ACCESS_LOG", "true")
     command = serve.web_command()
-    assert command[0].endswith("granian")
-    assert command[command.index("--port") + 1] == "9100"
-    assert command[command.index("--workers") + 1] == "3"
-    assert command[command.index("--host") + 1] == "0.0.0.0"
-    assert "--access-log" in command
-    assert command[-1] == "config.wsgi:application"
+    assert command[0].endswith("uwsgi")
+    assert command[command.index("--http-socket") + 1] == "0.0.0.0:9100"
+    assert command[command.index("--processes") + 1] == "3"
+    assert command[command.index("--module") + 1] == "config.wsgi:application"
+    assert "--disable-logging" not in command
 
 
 def test_access_log_is_off_by_default_because_callback_urls_hold_the_token(monkeypatch):
     monkeypatch.delenv("WEB_ACCESS_LOG", raising=False)
-    assert "--no-access-log" in serve.web_command()
+    assert "--disable-logging" in serve.web_command()
 
 
 def test_workers_run_at_a_lower_priority_than_the_web_server():

@@ -44,6 +44,7 @@ def test_callback_is_answered_without_browser_middleware(paybill):
     status, headers, content = call(f"/api/v1/c2b/{TOKEN}/confirmation", method="POST", body=body)
     assert status == "200 OK"
     assert json.loads(content) == {"ResultCode": 0, "ResultDesc": "Accepted"}
+    assert headers["Content-Length"] == str(len(content))
     assert "Content-Security-Policy" not in headers
     assert "X-Frame-Options" not in headers
 
