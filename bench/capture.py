@@ -166,6 +166,8 @@ class Outcome:
     busy_cpu_s: float
     # App only: seconds from the last answer until the capture worker had stored every payment.
     drain_s: float = 0.0
+    # CPU seconds used outside the benchmark's processes while the load ran (not the drain).
+    load_other_cpu_s: float = 0.0
 
     attempts: int = 1
 
@@ -178,10 +180,14 @@ class Outcome:
 
     @property
     def other_share(self) -> float:
-        """Share of the machine's CPU capacity used by processes outside the benchmark."""
+        """Share of the machine's CPU capacity used by processes outside the benchmark while the
+        load ran (the drain after it is the capture worker's, with PostgreSQL's writers)."""
         r = self.result
-        other = self.busy_cpu_s - self.server_cpu_s - self.postgres_cpu_s - r.client_cpu_s
-        return max(0.0, other) / (r.wall_s * (os.cpu_count() or 1)) if r.wall_s else 0.0
+        return (
+            max(0.0, self.load_other_cpu_s) / (r.wall_s * (os.cpu_count() or 1))
+            if r.wall_s
+            else 0.0
+        )
 
     @property
     def consistent(self) -> bool:
@@ -472,6 +478,13 @@ def measure(
         result = loadgen.run(
             host="127.0.0.1", port=port, requests=raw, connections=CONNECTIONS, expect=ACCEPTED
         )
+        load_other = (
+            _busy_cpu_s()
+            - busy0
+            - (sum(_tree_cpu_s(p.pid) for p in procs) - server0)
+            - (_postgres_cpu_s(db) - pg0)
+            - result.client_cpu_s
+        )
         if capture_paused and len(procs) > 1:
             procs[1].send_signal(signal.SIGCONT)
         drain = _wait_captured(variant, run_prefix + "M")
@@ -481,7 +494,17 @@ def measure(
         busy_cpu = _busy_cpu_s() - busy0
     payments, receipts = _counts(variant, run_prefix + "M")
     return Outcome(
-        variant, result, unique, dups, payments, receipts, server_cpu, pg_cpu, busy_cpu, drain
+        variant,
+        result,
+        unique,
+        dups,
+        payments,
+        receipts,
+        server_cpu,
+        pg_cpu,
+        busy_cpu,
+        drain,
+        load_other,
     )
 
 

@@ -193,12 +193,12 @@ C2B_CALLBACK_BASE_URL = env_str("C2B_CALLBACK_BASE_URL", "http://127.0.0.1:8000"
 C2B_MAX_BODY_BYTES = 64 * 1024
 # The capture worker (manage.py capture_worker): confirmations per transaction, and how long an
 # idle worker waits before looking again (the most a payment waits after M-Pesa's callback).
-C2B_CAPTURE_BATCH_SIZE = env_int("C2B_CAPTURE_BATCH_SIZE", 200)
+C2B_CAPTURE_BATCH_SIZE = env_int("C2B_CAPTURE_BATCH_SIZE", 50)
 C2B_CAPTURE_POLL_MS = env_int("C2B_CAPTURE_POLL_MS", 500)
 # While confirmations wait, a capture worker captures for at most this share of its time and rests
 # the remainder, so that it and its database work leave the CPUs to the web server answering
 # M-Pesa during a burst (docs/decisions.md #11). 100: never rests.
-C2B_CAPTURE_BUSY_PERCENT = env_int("C2B_CAPTURE_BUSY_PERCENT", 50)
+C2B_CAPTURE_BUSY_PERCENT = env_int("C2B_CAPTURE_BUSY_PERCENT", 25)
 if not 1 <= C2B_CAPTURE_BUSY_PERCENT <= 100:
     raise ImproperlyConfigured(
         f"C2B_CAPTURE_BUSY_PERCENT must be between 1 and 100 (got {C2B_CAPTURE_BUSY_PERCENT})."
