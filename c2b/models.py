@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class Shortcode(models.Model):
@@ -176,8 +177,38 @@ class CallbackReceipt(models.Model):
             ),
         ]
 
+    # The columns an outcome writes: what mark() sets, and the attempts counted by the caller.
+    OUTCOME_FIELDS = [
+        "status",
+        "payment",
+        "error",
+        "traceback",
+        "processed_at",
+        "attempts",
+        "trans_id",
+    ]
+
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk} {self.trans_id or '?'} ({self.status})"
+
+    def mark(
+        self,
+        status: str,
+        *,
+        payment: Payment | None = None,
+        error: str = "",
+        traceback: str = "",
+        trans_id: str = "",
+    ) -> None:
+        """Record how processing ended, unsaved: the caller saves ``OUTCOME_FIELDS`` (or many
+        receipts in one statement). ``trans_id`` replaces the stored one only when given."""
+        self.status = status
+        self.payment = payment
+        self.error = error
+        self.traceback = traceback
+        self.processed_at = timezone.now()
+        if trans_id:
+            self.trans_id = trans_id
 
     @property
     def body_text(self) -> str:

@@ -21,7 +21,7 @@ from typing import Any
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 
-from c2b.models import CallbackReceipt, Payment, Shortcode, ValidationDecision
+from c2b.models import CallbackReceipt, Shortcode, ValidationDecision
 from c2b.payloads import PayloadError, extract_trans_id, parse_c2b_body
 from c2b.selectors import shortcode_is_known
 from c2b.services.validation_rules import Rejection, validation_check
@@ -107,12 +107,12 @@ def callback_receipt_answer(*, receipt: CallbackReceipt) -> CallbackOutcome:
         return _validation_process(receipt)
     except DatabaseError as exc:
         if isinstance(exc, IntegrityError):
-            _receipt_fail(receipt, "Database integrity error while processing.", tb=True)
+            _receipt_fail(receipt, "Database integrity error while processing.")
             return CallbackOutcome(500, {"ResultCode": 1, "ResultDesc": "Internal error"})
         raise
     except Exception:
         logger.exception("Bug while processing callback receipt %s", receipt.pk)
-        _receipt_fail(receipt, "Unexpected error while processing (see traceback).", tb=True)
+        _receipt_fail(receipt, "Unexpected error while processing (see traceback).")
         return CallbackOutcome(
             500, {"ResultCode": 1, "ResultDesc": "Internal error; the request was kept."}
         )
@@ -198,37 +198,13 @@ def _bad_request(receipt: CallbackReceipt, reason: str, *, trans_id: str = "") -
     return CallbackOutcome(400, {"ResultCode": 1, "ResultDesc": f"Rejected: {reason}"})
 
 
-def _receipt_done(
-    receipt: CallbackReceipt,
-    status: str,
-    *,
-    payment: Payment | None = None,
-    error: str = "",
-    trans_id: str = "",
-) -> None:
-    receipt.status = status
-    receipt.payment = payment
-    receipt.error = error
-    receipt.traceback = ""
-    receipt.processed_at = timezone.now()
-    if trans_id:
-        receipt.trans_id = trans_id
-    receipt.save(
-        update_fields=[
-            "status",
-            "payment",
-            "error",
-            "traceback",
-            "processed_at",
-            "attempts",
-            "trans_id",
-        ]
+def _receipt_done(receipt: CallbackReceipt, status: str, **outcome: Any) -> None:
+    receipt.mark(status, **outcome)
+    receipt.save(update_fields=CallbackReceipt.OUTCOME_FIELDS)
+
+
+def _receipt_fail(receipt: CallbackReceipt, reason: str) -> None:
+    """A bug or a refused value: the reason for staff, the traceback for whoever fixes it."""
+    _receipt_done(
+        receipt, CallbackReceipt.Status.FAILED, error=reason, traceback=traceback.format_exc()
     )
-
-
-def _receipt_fail(receipt: CallbackReceipt, reason: str, *, tb: bool) -> None:
-    receipt.status = CallbackReceipt.Status.FAILED
-    receipt.error = reason
-    receipt.traceback = traceback.format_exc() if tb else ""
-    receipt.processed_at = timezone.now()
-    receipt.save(update_fields=["status", "error", "traceback", "processed_at", "attempts"])

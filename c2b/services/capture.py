@@ -40,7 +40,6 @@ Status = CallbackReceipt.Status
 # The database is unreachable or busy: stop, nothing is written, the worker retries later.
 # Anything else that goes wrong is about the receipts at hand.
 _OUTAGE = (OperationalError, InterfaceError)
-RECEIPT_FIELDS = ["status", "payment", "error", "traceback", "processed_at", "attempts", "trans_id"]
 
 
 @dataclass
@@ -118,7 +117,7 @@ def _capture_one_by_one(receipts: list[CallbackReceipt]) -> CaptureReport:
     """After a batch failed: each receipt on its own, so one bad receipt fails alone."""
     report = CaptureReport()
     for receipt in receipts:
-        receipt.refresh_from_db(fields=RECEIPT_FIELDS)
+        receipt.refresh_from_db(fields=CallbackReceipt.OUTCOME_FIELDS)
         try:
             with transaction.atomic():
                 report.add(_capture([receipt]))
@@ -132,9 +131,8 @@ def _capture_one_by_one(receipts: list[CallbackReceipt]) -> CaptureReport:
 
 
 def _fail_with_traceback(receipt: CallbackReceipt, reason: str) -> None:
-    _mark(receipt, Status.FAILED, error=reason)
-    receipt.traceback = traceback.format_exc()
-    receipt.save(update_fields=RECEIPT_FIELDS)
+    receipt.mark(Status.FAILED, error=reason, traceback=traceback.format_exc())
+    receipt.save(update_fields=CallbackReceipt.OUTCOME_FIELDS)
 
 
 def capture_worker_run(
@@ -192,7 +190,7 @@ def _capture(receipts: list[CallbackReceipt]) -> CaptureReport:
         try:
             readable.append((receipt, parse_c2b_body(bytes(receipt.body), require_time=True)))
         except PayloadError as exc:
-            _mark(receipt, Status.FAILED, error=exc.reason, trans_id=exc.trans_id)
+            receipt.mark(Status.FAILED, error=exc.reason, trans_id=exc.trans_id)
 
     trans_ids = {payload.trans_id for _, payload in readable}
     shortcodes = Shortcode.objects.in_bulk(
@@ -207,7 +205,7 @@ def _capture(receipts: list[CallbackReceipt]) -> CaptureReport:
         shortcode = shortcodes.get(payload.business_short_code)
         if shortcode is None:
             reason = unknown_shortcode_reason(payload.business_short_code)
-            _mark(receipt, Status.FAILED, error=reason, trans_id=payload.trans_id)
+            receipt.mark(Status.FAILED, error=reason, trans_id=payload.trans_id)
         elif payload.trans_id in stored or payload.trans_id in new:
             redeliveries.append((receipt, payload))
         else:
@@ -229,7 +227,7 @@ def _capture(receipts: list[CallbackReceipt]) -> CaptureReport:
         matches = payments_member_match(payments=payments)
         sms_receipts_enqueue(items=[(m.payment, m.member) for m in matches])
     for receipt, _, payment in new.values():
-        _mark(receipt, Status.PROCESSED, payment=payment)
+        receipt.mark(Status.PROCESSED, payment=payment)
         logger.info("Payment %s stored (receipt %s)", payment.trans_id, receipt.pk)
 
     stored.update({trans_id: payment for trans_id, (*_, payment) in new.items()})
@@ -257,7 +255,7 @@ def _receipts_save(receipts: list[CallbackReceipt]) -> None:
         ):
             usual.setdefault(receipt.status, []).append(receipt.pk)
         else:
-            receipt.save(update_fields=RECEIPT_FIELDS)
+            receipt.save(update_fields=CallbackReceipt.OUTCOME_FIELDS)
     payment_id = Payment.objects.filter(trans_id=OuterRef("trans_id")).values("pk")[:1]
     for status, ids in usual.items():
         CallbackReceipt.objects.filter(pk__in=ids).update(
@@ -337,9 +335,9 @@ def _redelivery_mark(receipt: CallbackReceipt, existing: Payment, payload: C2BPa
     if differences:
         logger.warning("Conflicting redelivery of %s (receipt %s)", existing.trans_id, receipt.pk)
         error = "Redelivery differs from the stored payment in: " + "; ".join(differences)
-        _mark(receipt, Status.CONFLICT, payment=existing, error=error)
+        receipt.mark(Status.CONFLICT, payment=existing, error=error)
     else:
-        _mark(receipt, Status.DUPLICATE, payment=existing)
+        receipt.mark(Status.DUPLICATE, payment=existing)
 
 
 def _differences(existing: Payment, payload: C2BPayload) -> list[tuple[str, Any, Any]]:
@@ -348,20 +346,3 @@ def _differences(existing: Payment, payload: C2BPayload) -> list[tuple[str, Any,
         for name, attr in COMPARED_FIELDS.items()
     )
     return [(name, stored, received) for name, stored, received in pairs if stored != received]
-
-
-def _mark(
-    receipt: CallbackReceipt,
-    status: str,
-    *,
-    payment: Payment | None = None,
-    error: str = "",
-    trans_id: str = "",
-) -> None:
-    receipt.status = status
-    receipt.payment = payment
-    receipt.error = error
-    receipt.traceback = ""
-    receipt.processed_at = timezone.now()
-    if trans_id:
-        receipt.trans_id = trans_id
