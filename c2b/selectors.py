@@ -80,9 +80,14 @@ class CaptureBacklog:
         return self.oldest is not None and timezone.now() - self.oldest > CAPTURE_LATE_AFTER
 
 
-def capture_backlog() -> CaptureBacklog:
-    """One query on the capture queue's own small index."""
-    row = CallbackReceipt.objects.filter(
+def capture_queue() -> QuerySet[CallbackReceipt]:
+    """Confirmations answered but not captured yet, oldest first (its own small index)."""
+    return CallbackReceipt.objects.filter(
         kind=CallbackReceipt.Kind.CONFIRMATION, status=CallbackReceipt.Status.RECEIVED
-    ).aggregate(waiting=Count("id"), oldest=Min("received_at"))
+    ).order_by("id")
+
+
+def capture_backlog() -> CaptureBacklog:
+    """How many confirmations wait for capture, and since when: one query."""
+    row = capture_queue().order_by().aggregate(waiting=Count("id"), oldest=Min("received_at"))
     return CaptureBacklog(waiting=row["waiting"], oldest=row["oldest"])

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from c2b.models import CallbackReceipt, Payment, Shortcode, ValidationDecision
 from c2b.payloads import COMPARED_FIELDS, C2BPayload, PayloadError, parse_c2b_body
+from c2b.selectors import capture_queue
 from c2b.services.callbacks import unknown_shortcode_reason
 from members.services import payments_member_match
 from sms.services import sms_receipts_enqueue
@@ -64,13 +65,6 @@ class CaptureReport:
         self.duplicate += other.duplicate
         self.conflict += other.conflict
         self.failed += other.failed
-
-
-def capture_queue() -> QuerySet[CallbackReceipt]:
-    """Confirmations answered but not captured yet, oldest first."""
-    return CallbackReceipt.objects.filter(
-        kind=CallbackReceipt.Kind.CONFIRMATION, status=Status.RECEIVED
-    ).order_by("id")
 
 
 def capture_pending(*, limit: int) -> CaptureReport:

@@ -9,7 +9,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from c2b.models import CallbackReceipt
-from c2b.services.capture import capture_queue, capture_receipts
+from c2b.selectors import capture_queue
+from c2b.services.capture import capture_receipts
 
 # A receipt still "received" this long after arrival is waiting on a capture worker that is not
 # running (or not keeping up), not in flight.
