@@ -72,16 +72,15 @@ def _receipt_insert(arrived: dict[str, Any]) -> int:
     """
     fields = [CallbackReceipt._meta.get_field(name) for name in arrived]
     params = [f.get_db_prep_save(arrived[f.name], connection) for f in fields]
-    sql, returning = _receipt_insert_sql(connection.vendor, tuple(f.column for f in fields))
+    sql = _receipt_insert_sql(tuple(f.column for f in fields))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        if returning:
-            return cursor.fetchone()[0]
-        return connection.ops.last_insert_id(cursor, CallbackReceipt._meta.db_table, "id")
+        return cursor.fetchone()[0]
 
 
 @cache
-def _receipt_insert_sql(vendor: str, columns: tuple[str, ...]) -> tuple[str, bool]:
+def _receipt_insert_sql(columns: tuple[str, ...]) -> str:
+    """The statement, with ``RETURNING`` (PostgreSQL, and SQLite since 3.35: both we run on)."""
     quote = connection.ops.quote_name
     # Only the model's own table and column names, and the constants above, go into the text;
     # what arrived is passed as parameters.
@@ -89,9 +88,10 @@ def _receipt_insert_sql(vendor: str, columns: tuple[str, ...]) -> tuple[str, boo
     names = ", ".join(quote(c) for c in (*columns, *_FRESH))
     constants = ", ".join(f"'{v}'" if isinstance(v, str) else str(v) for v in _FRESH.values())
     placeholders = ", ".join(["%s"] * len(columns))
-    sql = f"INSERT INTO {table} ({names}) VALUES ({placeholders}, {constants})"  # noqa: S608
-    returning = connection.features.can_return_columns_from_insert
-    return (sql + f" RETURNING {quote('id')}" if returning else sql), returning
+    return (
+        f"INSERT INTO {table} ({names}) VALUES ({placeholders}, {constants}) "  # noqa: S608
+        f"RETURNING {quote('id')}"
+    )
 
 
 def callback_receipt_answer(*, receipt: CallbackReceipt) -> CallbackOutcome:
