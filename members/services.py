@@ -68,7 +68,8 @@ def payments_member_match(*, payments: list[Payment]) -> list[MemberMatch]:
     prefetched, for the SMS recipient.
     """
     accounts = [member_number_normalise(p.bill_ref_number) for p in payments]
-    by_number = _members_with_phones(number__in={a for a in accounts if a})
+    with_phones = Member.objects.prefetch_related("phones")
+    by_number = with_phones.in_bulk({a for a in accounts if a}, field_name="number")
     payer_hashes = [_payer_phone_hash(p.msisdn) for p in payments]
     wanted = {h for h, a in zip(payer_hashes, accounts, strict=True) if h and a not in by_number}
     owners: dict[str, set[int]] = {}
@@ -78,19 +79,13 @@ def payments_member_match(*, payments: list[Payment]) -> list[MemberMatch]:
         ):
             owners.setdefault(sha256, set()).add(member_id)
     sole_owners = {next(iter(ids)) for ids in owners.values() if len(ids) == 1}
-    by_id = {m.pk: m for m in _members_with_phones(pk__in=sole_owners).values()}
+    by_id = with_phones.in_bulk(sole_owners)
 
     matches = [
         _match(payment, account, payer_hash, by_number.get(account), owners, by_id)
         for payment, account, payer_hash in zip(payments, accounts, payer_hashes, strict=True)
     ]
     return MemberMatch.objects.bulk_create(matches)
-
-
-def _members_with_phones(**lookup) -> dict[str, Member]:
-    if not next(iter(lookup.values())):
-        return {}
-    return {m.number: m for m in Member.objects.filter(**lookup).prefetch_related("phones")}
 
 
 def _match(
