@@ -6,7 +6,7 @@ from unittest import mock
 
 import pytest
 from django.core.management import call_command
-from django.db import OperationalError, connection
+from django.db import IntegrityError, OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 
 from c2b.models import CallbackReceipt, Payment
@@ -221,3 +221,33 @@ def test_worker_rests_so_that_capturing_takes_at_most_its_busy_share(mpesa, payb
     rest, poll = (c.args[0] for c in waits.call_args_list)
     assert rest == pytest.approx(0.9)  # 0.3 s busy is a quarter of 1.2 s
     assert poll == 0.5
+
+
+def test_integrity_error_that_is_no_race_fails_the_receipt_with_its_traceback(
+    mpesa, paybill, payload
+):
+    mpesa.post("confirmation", payload("confirmation_v2_masked"))
+    refused = IntegrityError("violates foreign key constraint")
+    with (
+        mock.patch.object(Payment.objects, "bulk_create", side_effect=refused),
+        mock.patch.object(Payment, "save", side_effect=refused),
+    ):
+        report = capture_pending(limit=10)
+
+    assert report == CaptureReport(failed=1)
+    receipt = CallbackReceipt.objects.get()
+    assert receipt.status == Status.FAILED
+    assert "violates foreign key constraint" in receipt.traceback
+    assert Payment.objects.count() == 0
+
+
+def test_worker_run_once_stops_on_a_database_outage_instead_of_waiting(mpesa, paybill, payload):
+    stop = threading.Event()
+    with (
+        mock.patch(
+            "c2b.services.capture.capture_pending",
+            side_effect=OperationalError("connection refused"),
+        ),
+        pytest.raises(OperationalError),
+    ):
+        capture_worker_run(limit=10, poll_seconds=0.5, stop=stop, once=True)

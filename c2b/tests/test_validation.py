@@ -86,3 +86,23 @@ def test_confirmation_after_a_rejected_validation_is_still_recorded(mpesa, make_
     assert mpesa.confirm(payload("confirmation_v2_masked")).status_code == 200
     payment = Payment.objects.get()
     assert payment.validation.accepted is False
+
+
+def test_decision_the_database_refuses_is_kept_with_its_traceback(mpesa, make_shortcode, payload):
+    from unittest import mock
+
+    from django.db import IntegrityError
+
+    make_shortcode("600984")
+    with mock.patch(
+        "c2b.services.callbacks.ValidationDecision.objects.create",
+        side_effect=IntegrityError("duplicate key value"),
+    ):
+        response = mpesa.validate(payload("validation_v2"))
+
+    assert response.status_code == 500
+    assert response.json()["ResultDesc"] != "Accepted"
+    receipt = CallbackReceipt.objects.get()
+    assert receipt.status == CallbackReceipt.Status.FAILED
+    assert receipt.error == "Database integrity error while processing."
+    assert "IntegrityError: duplicate key value" in receipt.traceback

@@ -54,3 +54,44 @@ def test_when_one_process_dies_the_others_are_stopped_and_serve_fails(monkeypatc
 
     assert time.monotonic() - began < 15
     assert all(p.poll() is not None for p in started)
+
+
+def test_serve_web_runs_the_web_server_alone_until_sigterm(tmp_path):
+    import os
+    import signal
+    import socket
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {
+        **os.environ,
+        "DJANGO_DEBUG": "true",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": "1",
+    }
+    migrate = [sys.executable, "manage.py", "migrate", "--verbosity", "0"]
+    subprocess.run(migrate, cwd=serve.ROOT, env=env, check=True)
+    web = subprocess.Popen(
+        [sys.executable, "-m", "config.serve", "web"],
+        cwd=serve.ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    assert r.status == 200
+                    break
+            except OSError:
+                assert web.poll() is None, "the web server exited"
+                assert time.monotonic() < deadline, "the web server did not answer"
+                time.sleep(0.2)
+    finally:
+        web.send_signal(signal.SIGTERM)
+        assert web.wait(timeout=20) is not None
