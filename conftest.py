@@ -1,37 +1,19 @@
-"""Fixtures shared by every room's tests: a small named world of shortcodes and payloads."""
+"""Fixtures shared by every room's tests: a small named world of shortcodes and payloads.
+
+The builders themselves are in ``factories.py``; these fixtures only give them the database.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 from django.test import Client
 
-PAYLOADS = Path(__file__).parent / "c2b" / "tests" / "payloads"
-TOKEN = "test-callback-token"
-
-
-def load_payload(name: str, **changes: Any) -> dict[str, Any]:
-    """A real-shaped callback body from c2b/tests/payloads, with keys changed or (None) removed."""
-    data = json.loads((PAYLOADS / f"{name}.json").read_text())
-    for key, value in changes.items():
-        if value is None:
-            data.pop(key, None)
-        else:
-            data[key] = value
-    return data
-
-
-def daraja_error(status: int, code: str, message: str) -> Any:
-    """A reply in Daraja's error envelope, as its gateway sends every error."""
-    import httpx
-
-    return httpx.Response(
-        status, json={"requestId": "16813-1590513-1", "errorCode": code, "errorMessage": message}
-    )
+import factories
+from factories import TOKEN, load_payload
 
 
 @pytest.fixture
@@ -41,31 +23,17 @@ def payload() -> Callable[..., dict[str, Any]]:
 
 @pytest.fixture
 def make_shortcode(db) -> Callable[..., Any]:
-    from c2b.models import Shortcode
-
-    def make(number: str = "600984", **fields: Any) -> Shortcode:
-        return Shortcode.objects.create(number=number, **fields)
-
-    return make
+    return factories.make_shortcode
 
 
 @pytest.fixture
 def make_member(db) -> Callable[..., Any]:
-    """``make_member(number="NS00123", phones=("254712345126",), status="active")``."""
-    from members.models import Member, MemberPhone
+    return factories.make_member
 
-    def make(
-        number: str = "NS00123",
-        name: str = "John Otieno",
-        phones: tuple[str, ...] = ("254712345126",),
-        status: str = Member.Status.ACTIVE,
-    ) -> Member:
-        member = Member.objects.create(number=number, name=name, status=status)
-        for position, phone in enumerate(phones):
-            MemberPhone.objects.create(member=member, number=phone, position=position)
-        return member
 
-    return make
+@pytest.fixture
+def make_payment(db) -> Callable[..., Any]:
+    return factories.make_payment
 
 
 @pytest.fixture
@@ -106,7 +74,7 @@ class CallbackClient:
         """M-Pesa confirms, then a capture worker takes one pass, as it would within a moment.
 
         ``post("confirmation", ...)`` is the request alone, for what happens before capture."""
-        from c2b.services.capture import capture_pending
+        from capture.services import capture_pending
 
         response = self.post("confirmation", body, **extra)
         capture_pending(limit=100)

@@ -1,8 +1,6 @@
 from django.contrib import admin, messages
-from django.utils.html import format_html
 
-from c2b.models import CallbackReceipt, Payment, Shortcode, ValidationDecision
-from c2b.services.reprocess import callback_receipts_reprocess
+from c2b.models import Payment, Shortcode, ValidationDecision
 from c2b.services.shortcodes import shortcode_register_urls
 from daraja.errors import CallbackURLRejected, DarajaError
 
@@ -61,31 +59,10 @@ class PaymentAdmin(ReadOnlyAdmin):
         "payer_name",
         "msisdn",
     ]
-    list_filter = ["shortcode", "transaction_type"]
     search_fields = ["=trans_id", "bill_ref_number", "msisdn", "first_name", "last_name"]
+    list_filter = ["shortcode", "transaction_type", "source"]
     date_hierarchy = "trans_time"
     show_full_result_count = False
-
-
-@admin.register(CallbackReceipt)
-class CallbackReceiptAdmin(ReadOnlyAdmin):
-    list_display = ["id", "kind", "status", "trans_id", "received_at", "source_ip", "error"]
-    list_filter = ["status", "kind"]
-    search_fields = ["=trans_id"]
-    exclude = ["body"]
-    readonly_fields = ["raw_body"]
-    actions = ["reprocess"]
-    show_full_result_count = False
-
-    @admin.display(description="Body as received")
-    def raw_body(self, obj):
-        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", obj.body_text)
-
-    @admin.action(description="Reprocess selected confirmations", permissions=["view"])
-    def reprocess(self, request, queryset):
-        results = callback_receipts_reprocess(receipts=queryset)
-        summary = ", ".join(f"{n} {status}" for status, n in sorted(results.items())) or "nothing"
-        self.message_user(request, f"Reprocessed: {summary}.")
 
 
 @admin.register(ValidationDecision)

@@ -1,6 +1,7 @@
-"""The transaction export format, shared by the command and (later) the staff web app.
+"""The payment export format, shared by ``manage.py export_transactions`` and the staff app.
 
-Columns follow Daraja's callback field names so a SACCO's existing spreadsheets keep working.
+Columns are the Daraja callback fields in ``c2b.payloads.C2B_FIELDS`` order, headed by their
+Daraja names, so a SACCO's existing spreadsheets keep working. Columns are only ever appended.
 """
 
 from __future__ import annotations
@@ -14,24 +15,14 @@ from typing import Protocol
 from django.db.models import QuerySet
 
 from c2b.models import Payment
-from c2b.payloads import EAT
+from c2b.payloads import C2B_FIELDS, Kind
+from core.eat import eat_iso
 
-EXPORT_HEADER = [
-    "TransID",
-    "TransactionType",
-    "TransTime",
-    "TransAmount",
-    "BusinessShortCode",
-    "BillRefNumber",
-    "InvoiceNumber",
-    "OrgAccountBalance",
-    "ThirdPartyTransID",
-    "MSISDN",
-    "FirstName",
-    "MiddleName",
-    "LastName",
-]
+EXPORT_HEADER = [f.key for f in C2B_FIELDS]
+_TEXT_KINDS = (Kind.RECEIPT, Kind.TEXT, Kind.SHORTCODE)
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+Value = str | Decimal | datetime | None
 
 
 class Writable(Protocol):
@@ -47,26 +38,28 @@ def money(value: Decimal | None) -> str:
     return "" if value is None else f"{value:.2f}"
 
 
-def eat_iso(moment: datetime) -> str:
-    return moment.astimezone(EAT).isoformat()
+def payment_export_values(payment: Payment) -> list[Value]:
+    """One payment's export cells, typed: text (neutralised), Decimal amounts, aware times."""
+    values: list[Value] = []
+    for f in C2B_FIELDS:
+        value = getattr(payment, f.attr)
+        values.append(neutralise(value) if f.kind in _TEXT_KINDS else value)
+    return values
+
+
+def as_text(value: Value) -> str:
+    """A cell as CSV text: two-decimal amounts, ISO 8601 times in EAT, empty for nothing."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return money(value)
+    if isinstance(value, datetime):
+        return eat_iso(value)
+    return value
 
 
 def payment_export_row(payment: Payment) -> list[str]:
-    return [
-        neutralise(payment.trans_id),
-        neutralise(payment.transaction_type),
-        eat_iso(payment.trans_time),
-        money(payment.amount),
-        neutralise(payment.business_short_code),
-        neutralise(payment.bill_ref_number),
-        neutralise(payment.invoice_number),
-        money(payment.org_account_balance),
-        neutralise(payment.third_party_trans_id),
-        neutralise(payment.msisdn),
-        neutralise(payment.first_name),
-        neutralise(payment.middle_name),
-        neutralise(payment.last_name),
-    ]
+    return [as_text(value) for value in payment_export_values(payment)]
 
 
 def export_queryset(payments: QuerySet[Payment]) -> QuerySet[Payment]:

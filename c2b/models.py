@@ -16,6 +16,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from c2b.payloads import FIELD_BY_ATTR
+
+
+def _max_length(attr: str) -> int:
+    """A text column as long as the callback field it holds (``c2b.payloads.C2B_FIELDS``)."""
+    length = FIELD_BY_ATTR[attr].max_length
+    assert length is not None
+    return length
+
 
 class Shortcode(models.Model):
     class Kind(models.TextChoices):
@@ -238,35 +247,55 @@ class ValidationDecision(models.Model):
 
 
 class Payment(models.Model):
-    """A completed M-Pesa payment, stored once per TransID whatever M-Pesa redelivers."""
+    """A completed M-Pesa payment, stored once per TransID whatever told us about it."""
+
+    class Source(models.TextChoices):
+        CALLBACK = "callback", "M-Pesa confirmation callback"
+        STATEMENT = "statement", "Org-portal statement (reconciliation)"
+        PULL = "pull", "Pull Transactions API (reconciliation)"
 
     trans_id = models.CharField(
-        "TransID", max_length=32, unique=True, help_text="M-Pesa receipt number."
+        "TransID",
+        max_length=_max_length("trans_id"),
+        unique=True,
+        help_text="M-Pesa receipt number.",
     )
-    transaction_type = models.CharField(max_length=32, blank=True)
+    transaction_type = models.CharField(max_length=_max_length("transaction_type"), blank=True)
     trans_time = models.DateTimeField(db_index=True, help_text="When M-Pesa completed it (UTC).")
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     shortcode = models.ForeignKey(Shortcode, on_delete=models.PROTECT, related_name="payments")
-    business_short_code = models.CharField(max_length=16, help_text="As sent by M-Pesa.")
-    bill_ref_number = models.CharField(
-        max_length=64, blank=True, help_text="Account number as the customer typed it."
+    business_short_code = models.CharField(
+        max_length=_max_length("business_short_code"), help_text="As sent by M-Pesa."
     )
-    invoice_number = models.CharField(max_length=64, blank=True)
+    bill_ref_number = models.CharField(
+        max_length=_max_length("bill_ref_number"),
+        blank=True,
+        help_text="Account number as the customer typed it.",
+    )
+    invoice_number = models.CharField(max_length=_max_length("invoice_number"), blank=True)
     org_account_balance = models.DecimalField(
         max_digits=16, decimal_places=2, null=True, blank=True
     )
-    third_party_trans_id = models.CharField(max_length=64, blank=True)
+    third_party_trans_id = models.CharField(
+        max_length=_max_length("third_party_trans_id"), blank=True
+    )
     msisdn = models.CharField(
         "MSISDN",
-        max_length=128,
+        max_length=_max_length("msisdn"),
         blank=True,
         help_text="Payer as M-Pesa sent it: full, masked (2547 ***** 126) or a SHA-256 hash.",
     )
-    first_name = models.CharField(max_length=100, blank=True)
-    middle_name = models.CharField(max_length=100, blank=True)
-    last_name = models.CharField(max_length=100, blank=True)
+    first_name = models.CharField(max_length=_max_length("first_name"), blank=True)
+    middle_name = models.CharField(max_length=_max_length("middle_name"), blank=True)
+    last_name = models.CharField(max_length=_max_length("last_name"), blank=True)
     extra = models.JSONField(
         default=dict, blank=True, help_text="Keys M-Pesa sent that we don't model."
+    )
+    source = models.CharField(
+        max_length=10,
+        choices=Source.choices,
+        default=Source.CALLBACK,
+        help_text="What told us about it: M-Pesa's callback, or reconciliation found it.",
     )
     validation = models.ForeignKey(
         ValidationDecision, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

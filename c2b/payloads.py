@@ -1,9 +1,16 @@
-"""Turning a C2B callback body into a typed payment, strictly.
+"""The Daraja C2B callback fields, declared once, and the strict parser built from them.
 
-The body validation and confirmation share (../shared/daraja.md, "The callbacks"). Real traffic
-differs from the documentation, so this parser accepts what M-Pesa is known to send (amounts as
-strings or numbers, names missing, masked or hashed MSISDNs, 7-digit shortcodes, extra keys) and
-refuses, with a reason a person can act on, anything it cannot understand with certainty.
+``C2B_FIELDS`` is the one table of the body validation and confirmation share
+(../shared/daraja.md, "The callbacks"): Daraja's key (also the export column's header), the
+attribute that holds the value on ``C2BPayload`` and on ``c2b.models.Payment``, how the value is
+read, its length limit, and whether a redelivery must agree on it. The parser, the model's
+column sizes, the export columns, the duplicate comparison and the capture's field copy are all
+derived from it.
+
+Real traffic differs from the documentation, so the parser accepts what M-Pesa is known to send
+(amounts as strings or numbers, names missing, masked or hashed MSISDNs, 7-digit shortcodes,
+extra keys) and refuses, with a reason a person can act on, anything it cannot understand with
+certainty.
 """
 
 from __future__ import annotations
@@ -13,39 +20,56 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from enum import Enum
 from typing import Any
-from zoneinfo import ZoneInfo
 
-EAT = ZoneInfo("Africa/Nairobi")
+from core.eat import EAT
 
-KNOWN_FIELDS = (
-    "TransactionType",
-    "TransID",
-    "TransTime",
-    "TransAmount",
-    "BusinessShortCode",
-    "BillRefNumber",
-    "InvoiceNumber",
-    "OrgAccountBalance",
-    "ThirdPartyTransID",
-    "MSISDN",
-    "FirstName",
-    "MiddleName",
-    "LastName",
+
+class Kind(Enum):
+    """How a field's value is read."""
+
+    RECEIPT = "receipt"  # TransID: the idempotency key
+    TEXT = "text"  # kept exactly as sent
+    TIME = "time"  # YYYYMMDDHHmmss, EAT
+    AMOUNT = "amount"  # positive, two decimals at most
+    BALANCE = "balance"  # like an amount, may be blank or negative
+    SHORTCODE = "shortcode"  # 5 to 7 digits
+
+
+@dataclass(frozen=True)
+class C2BField:
+    key: str
+    attr: str
+    kind: Kind
+    max_length: int | None = None
+    # A redelivery is the same payment when these agree (docs/decisions.md #3): OrgAccountBalance
+    # and the payer's names may differ between channels that report one payment.
+    compared: bool = False
+
+
+C2B_FIELDS: tuple[C2BField, ...] = (
+    C2BField("TransID", "trans_id", Kind.RECEIPT, max_length=32),
+    C2BField("TransactionType", "transaction_type", Kind.TEXT, max_length=32, compared=True),
+    C2BField("TransTime", "trans_time", Kind.TIME, compared=True),
+    C2BField("TransAmount", "amount", Kind.AMOUNT, compared=True),
+    C2BField("BusinessShortCode", "business_short_code", Kind.SHORTCODE, 16, compared=True),
+    C2BField("BillRefNumber", "bill_ref_number", Kind.TEXT, max_length=64, compared=True),
+    C2BField("InvoiceNumber", "invoice_number", Kind.TEXT, max_length=64),
+    C2BField("OrgAccountBalance", "org_account_balance", Kind.BALANCE),
+    C2BField("ThirdPartyTransID", "third_party_trans_id", Kind.TEXT, max_length=64),
+    C2BField("MSISDN", "msisdn", Kind.TEXT, max_length=128, compared=True),
+    C2BField("FirstName", "first_name", Kind.TEXT, max_length=100),
+    C2BField("MiddleName", "middle_name", Kind.TEXT, max_length=100),
+    C2BField("LastName", "last_name", Kind.TEXT, max_length=100),
 )
+FIELD_BY_ATTR = {f.attr: f for f in C2B_FIELDS}
+KNOWN_KEYS = frozenset(f.key for f in C2B_FIELDS)
+COMPARED_FIELDS = tuple(f for f in C2B_FIELDS if f.compared)
+
 _TRANS_ID = re.compile(r"^[A-Za-z0-9]{1,32}$")
 _SHORTCODE = re.compile(r"^\d{5,7}$")
 _TRANS_TIME = re.compile(r"^\d{14}$")
-_TEXT_LIMITS = {
-    "TransactionType": 32,
-    "BillRefNumber": 64,
-    "InvoiceNumber": 64,
-    "ThirdPartyTransID": 64,
-    "MSISDN": 128,
-    "FirstName": 100,
-    "MiddleName": 100,
-    "LastName": 100,
-}
 MAX_AMOUNT = Decimal("9999999999.99")
 
 
@@ -60,6 +84,8 @@ class PayloadError(ValueError):
 
 @dataclass(frozen=True)
 class C2BPayload:
+    """A callback body, typed: one attribute per ``C2B_FIELDS`` entry, plus unknown keys."""
+
     trans_id: str
     transaction_type: str
     trans_time: datetime | None
@@ -75,18 +101,16 @@ class C2BPayload:
     last_name: str
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def differences(self, other: object) -> list[tuple[str, Any, Any]]:
+        """``(Daraja key, theirs, ours)`` for each compared field where ``other`` (a stored
+        ``Payment`` or another payload) disagrees with this one."""
+        pairs = ((f.key, getattr(other, f.attr), getattr(self, f.attr)) for f in COMPARED_FIELDS)
+        return [(key, theirs, ours) for key, theirs, ours in pairs if theirs != ours]
 
-# The facts of a payment, for telling a faithful redelivery from a conflicting one: Daraja's name
-# and the attribute that holds it, on C2BPayload and on c2b.models.Payment alike.
-# OrgAccountBalance and extra keys are left out on purpose (docs/decisions.md #3).
-COMPARED_FIELDS = {
-    "TransactionType": "transaction_type",
-    "TransTime": "trans_time",
-    "TransAmount": "amount",
-    "BusinessShortCode": "business_short_code",
-    "BillRefNumber": "bill_ref_number",
-    "MSISDN": "msisdn",
-}
+
+def payload_values(payload: C2BPayload) -> dict[str, Any]:
+    """Every field's value by attribute name, ``extra`` included: what a ``Payment`` stores."""
+    return {f.attr: getattr(payload, f.attr) for f in C2B_FIELDS} | {"extra": payload.extra}
 
 
 def load_json_object(body: bytes) -> dict[str, Any]:
@@ -114,69 +138,88 @@ def parse_c2b_body(body: bytes, *, require_time: bool = True) -> C2BPayload:
 
 
 def parse_c2b(data: dict[str, Any], *, require_time: bool = True) -> C2BPayload:
-    trans_id = _text(data, "TransID", limit=32).strip()
+    trans_id = _receipt(data)
+    values: dict[str, Any] = {"trans_id": trans_id}
+    try:
+        for f in C2B_FIELDS:
+            if f.kind is Kind.TIME:
+                values[f.attr] = _time(data, f, required=require_time)
+            elif f.kind is not Kind.RECEIPT:
+                values[f.attr] = _READERS[f.kind](data, f)
+    except PayloadError as exc:
+        raise PayloadError(exc.reason, trans_id=trans_id) from None
+    extra = {k: _jsonable(v) for k, v in data.items() if k not in KNOWN_KEYS}
+    return C2BPayload(**values, extra=extra)
+
+
+def _receipt(data: dict[str, Any]) -> str:
+    receipt = FIELD_BY_ATTR["trans_id"]
+    trans_id = _text(data, receipt).strip()
     if not trans_id:
         raise PayloadError("TransID is missing.")
     if not _TRANS_ID.match(trans_id):
         raise PayloadError(f"TransID {trans_id!r} is not an M-Pesa receipt number.")
-    try:
-        return _parse_fields(data, trans_id, require_time=require_time)
-    except PayloadError as exc:
-        raise PayloadError(exc.reason, trans_id=trans_id) from None
+    return trans_id
 
 
-def _parse_fields(data: dict[str, Any], trans_id: str, *, require_time: bool) -> C2BPayload:
-    if "TransAmount" not in data or data["TransAmount"] in ("", None):
-        raise PayloadError("TransAmount is missing.")
-    amount = _decimal(data["TransAmount"], "TransAmount")
-    if amount <= 0:
-        raise PayloadError(f"TransAmount must be positive (got {amount}).")
-
-    shortcode = data.get("BusinessShortCode")
-    if isinstance(shortcode, int) and not isinstance(shortcode, bool):
-        shortcode = str(shortcode)
-    if not isinstance(shortcode, str) or not _SHORTCODE.match(shortcode.strip()):
-        raise PayloadError(f"BusinessShortCode {shortcode!r} is not a 5 to 7 digit shortcode.")
-
-    raw_time = data.get("TransTime")
-    trans_time = None
-    if raw_time not in (None, "") or require_time:
-        trans_time = _trans_time(raw_time)
-
-    balance_raw = data.get("OrgAccountBalance")
-    balance = None if balance_raw in (None, "") else _decimal(balance_raw, "OrgAccountBalance")
-
-    return C2BPayload(
-        trans_id=trans_id,
-        transaction_type=_text(data, "TransactionType"),
-        trans_time=trans_time,
-        amount=amount,
-        business_short_code=shortcode.strip(),
-        bill_ref_number=_text(data, "BillRefNumber"),
-        invoice_number=_text(data, "InvoiceNumber"),
-        org_account_balance=balance,
-        third_party_trans_id=_text(data, "ThirdPartyTransID"),
-        msisdn=_text(data, "MSISDN"),
-        first_name=_text(data, "FirstName"),
-        middle_name=_text(data, "MiddleName"),
-        last_name=_text(data, "LastName"),
-        extra={k: _jsonable(v) for k, v in data.items() if k not in KNOWN_FIELDS},
-    )
-
-
-def _text(data: dict[str, Any], key: str, *, limit: int | None = None) -> str:
-    value = data.get(key)
+def _text(data: dict[str, Any], f: C2BField) -> str:
+    value = data.get(f.key)
     if value is None:
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-        raise PayloadError(f"{key} must be text (got {type(value).__name__}).")
+        raise PayloadError(f"{f.key} must be text (got {type(value).__name__}).")
     # Kept exactly as sent (BillRefNumber is what the customer typed, spaces included);
     # normalising for matching is the member registry's business.
     text = str(value)
-    limit = limit or _TEXT_LIMITS.get(key, 100)
-    if len(text) > limit:
-        raise PayloadError(f"{key} is longer than {limit} characters.")
+    if f.max_length is not None and len(text) > f.max_length:
+        raise PayloadError(f"{f.key} is longer than {f.max_length} characters.")
     return text
+
+
+def _amount(data: dict[str, Any], f: C2BField) -> Decimal:
+    if data.get(f.key) in ("", None):
+        raise PayloadError(f"{f.key} is missing.")
+    amount = _decimal(data[f.key], f.key)
+    if amount <= 0:
+        raise PayloadError(f"{f.key} must be positive (got {amount}).")
+    return amount
+
+
+def _balance(data: dict[str, Any], f: C2BField) -> Decimal | None:
+    value = data.get(f.key)
+    return None if value in (None, "") else _decimal(value, f.key)
+
+
+def _shortcode(data: dict[str, Any], f: C2BField) -> str:
+    shortcode = data.get(f.key)
+    if isinstance(shortcode, int) and not isinstance(shortcode, bool):
+        shortcode = str(shortcode)
+    if not isinstance(shortcode, str) or not _SHORTCODE.match(shortcode.strip()):
+        raise PayloadError(f"{f.key} {shortcode!r} is not a 5 to 7 digit shortcode.")
+    return shortcode.strip()
+
+
+def _time(data: dict[str, Any], f: C2BField, *, required: bool) -> datetime | None:
+    value = data.get(f.key)
+    if value in (None, "") and not required:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not _TRANS_TIME.match(value.strip()):
+        raise PayloadError(f"{f.key} {value!r} is not in the form YYYYMMDDHHmmss.")
+    try:
+        local = datetime.strptime(value.strip(), "%Y%m%d%H%M%S")
+    except ValueError:
+        raise PayloadError(f"{f.key} {value!r} is not a real date and time.") from None
+    return local.replace(tzinfo=EAT).astimezone(UTC)
+
+
+_READERS = {
+    Kind.TEXT: _text,
+    Kind.AMOUNT: _amount,
+    Kind.BALANCE: _balance,
+    Kind.SHORTCODE: _shortcode,
+}
 
 
 def _decimal(value: Any, key: str) -> Decimal:
@@ -193,18 +236,6 @@ def _decimal(value: Any, key: str) -> Decimal:
     if abs(amount) > MAX_AMOUNT:
         raise PayloadError(f"{key} {value!r} is too large.")
     return amount.quantize(Decimal("0.01"))
-
-
-def _trans_time(value: Any) -> datetime:
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str) or not _TRANS_TIME.match(value.strip()):
-        raise PayloadError(f"TransTime {value!r} is not in the form YYYYMMDDHHmmss.")
-    try:
-        local = datetime.strptime(value.strip(), "%Y%m%d%H%M%S")
-    except ValueError:
-        raise PayloadError(f"TransTime {value!r} is not a real date and time.") from None
-    return local.replace(tzinfo=EAT).astimezone(UTC)
 
 
 def _jsonable(value: Any) -> Any:

@@ -1,18 +1,14 @@
-"""Reads: the queries other rooms build on."""
+"""Reads about the ledger: shortcodes, payments and validation decisions."""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Iterable
+from datetime import datetime
 
-from django.db.models import Count, Min, QuerySet
-from django.utils import timezone
+from django.db.models import QuerySet
 
-from c2b.models import CallbackReceipt, Payment, Shortcode
-
-# Confirmations waiting longer than this mean no capture worker is running (or keeping up).
-CAPTURE_LATE_AFTER = timedelta(minutes=1)
+from c2b.models import Payment, Shortcode, ValidationDecision
 
 # Shortcode numbers this process has seen in the database, with when (time.monotonic()).
 _known_shortcodes: dict[str, float] = {}
@@ -60,34 +56,14 @@ def payments_filter(
     return payments
 
 
-@dataclass(frozen=True)
-class CaptureBacklog:
-    """Confirmations M-Pesa delivered and we answered, not yet turned into payments."""
-
-    waiting: int
-    oldest: datetime | None
-
-    @property
-    def oldest_seconds(self) -> int:
-        return int((timezone.now() - self.oldest).total_seconds()) if self.oldest else 0
-
-    @property
-    def oldest_minutes(self) -> int:
-        return self.oldest_seconds // 60
-
-    @property
-    def late(self) -> bool:
-        return self.oldest is not None and timezone.now() - self.oldest > CAPTURE_LATE_AFTER
-
-
-def capture_queue() -> QuerySet[CallbackReceipt]:
-    """Confirmations answered but not captured yet, oldest first (its own small index)."""
-    return CallbackReceipt.objects.filter(
-        kind=CallbackReceipt.Kind.CONFIRMATION, status=CallbackReceipt.Status.RECEIVED
-    ).order_by("id")
-
-
-def capture_backlog() -> CaptureBacklog:
-    """How many confirmations wait for capture, and since when: one query."""
-    row = capture_queue().order_by().aggregate(waiting=Count("id"), oldest=Min("received_at"))
-    return CaptureBacklog(waiting=row["waiting"], oldest=row["oldest"])
+def validation_decisions_for(trans_ids: Iterable[str]) -> dict[str, ValidationDecision]:
+    """The decision each TransID's payment is linked to: the accepting one, else the latest."""
+    best: dict[str, ValidationDecision] = {}
+    trans_ids = list(trans_ids)
+    if not trans_ids:
+        return best
+    for decision in ValidationDecision.objects.filter(trans_id__in=trans_ids).order_by(
+        "-accepted", "-decided_at", "-id"
+    ):
+        best.setdefault(decision.trans_id, decision)
+    return best

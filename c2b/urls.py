@@ -11,5 +11,4 @@ urlpatterns = [
         views.c2b_callback,
         name="callback",
     ),
-    re_path(r"^healthz/?$", views.healthz, name="healthz"),
 ]

@@ -1,4 +1,8 @@
-"""HTTP endpoints M-Pesa and load balancers call. Thin: check, store, hand to a service, answer."""
+"""The C2B callback endpoints M-Pesa calls. Thin: check, store, hand to a service, answer.
+
+The checks are cheap and come first: the secret token in the path (wrong: 404), the source
+address (refused: 403), method and size; only then is the raw request committed.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,12 @@ import logging
 from django.conf import settings
 from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponseNotAllowed, JsonResponse
-from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from c2b.models import CallbackReceipt
-from c2b.security import callback_token_is_valid, client_ip, source_ip_allowed
-from c2b.selectors import capture_backlog
 from c2b.services.callbacks import callback_receipt_answer, callback_receipt_store
+from core.network import client_ip, source_ip_allowed
+from core.secrets import token_matches
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +35,7 @@ UNAVAILABLE = {"ResultCode": 1, "ResultDesc": "Service temporarily unavailable"}
 
 @csrf_exempt
 def c2b_callback(request: HttpRequest, token: str, kind: str) -> JsonResponse:
-    if not callback_token_is_valid(token):
+    if not token_matches(token, settings.C2B_CALLBACK_TOKENS):
         raise Http404
     source_ip = client_ip(request)
     if not source_ip_allowed(source_ip):
@@ -78,24 +81,3 @@ def _read_limited(request: HttpRequest, limit: int) -> bytes | None:
         return None
     body = request.read(limit + 1)
     return None if len(body) > limit else body
-
-
-@never_cache
-def healthz(request: HttpRequest) -> JsonResponse:
-    """200 while the database answers, with the capture backlog for monitoring (a backlog
-    older than a minute means no capture worker is running); 503 when it does not answer."""
-    try:
-        backlog = capture_backlog()
-    except DatabaseError:
-        return JsonResponse({"status": "unhealthy", "database": "unreachable"}, status=503)
-    return JsonResponse(
-        {
-            "status": "ok",
-            "database": "ok",
-            "capture": {
-                "waiting": backlog.waiting,
-                "oldest_seconds": backlog.oldest_seconds,
-                "late": backlog.late,
-            },
-        }
-    )

@@ -27,7 +27,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from config.env import env_bool, env_int  # noqa: E402
-from config.workers import stop_on_signals  # noqa: E402
+from core.workers import stop_on_signals  # noqa: E402
 
 # Workers run at a lower CPU priority than the web server: M-Pesa waits for the callback's
 # answer, while a payment captured a second later loses nothing. In a burst the web server

@@ -37,9 +37,12 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # The rooms, lowest first: each imports only those above it in this list
+    # (docs/architecture.md).
     "c2b",
     "members",
     "sms",
+    "capture",
     "staff",
 ]
 
@@ -283,7 +286,7 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
-    "filters": {"redact_tokens": {"()": "c2b.logging.RedactCallbackTokens"}},
+    "filters": {"redact_tokens": {"()": "core.redaction.RedactCallbackTokens"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
@@ -293,9 +296,12 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
-        "c2b": {"level": LOG_LEVEL},
+        "core": {"level": LOG_LEVEL},
         "daraja": {"level": LOG_LEVEL},
+        "c2b": {"level": LOG_LEVEL},
         "members": {"level": LOG_LEVEL},
         "sms": {"level": LOG_LEVEL},
+        "capture": {"level": LOG_LEVEL},
+        "staff": {"level": LOG_LEVEL},
     },
 }

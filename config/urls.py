@@ -8,6 +8,7 @@ admin.site.login_form = ThrottledAdminAuthenticationForm
 
 urlpatterns = [
     path("", include("c2b.urls")),
+    path("", include("capture.urls")),
     path("", include("sms.urls")),
     path("admin/", admin.site.urls),
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),

@@ -205,7 +205,7 @@ class Stack:
 
     def wait_captured(self) -> None:
         """Wait until no confirmation the app answered is waiting for the capture worker."""
-        from c2b.selectors import capture_queue
+        from capture.selectors import capture_queue
 
         self.wait_for(lambda: not capture_queue().exists(), "the capture worker to catch up")
 

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
+from core.phones import phone_mask
 from members.models import Member, MemberMatch, MemberPhone
-from members.phones import phone_mask
 
 
 class MemberPhoneInline(admin.TabularInline):

@@ -13,7 +13,7 @@ import re
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from members.phones import phone_hash, phone_mask, phone_normalise
+from core.phones import phone_hash, phone_mask, phone_normalise
 
 _WHITESPACE = re.compile(r"\s+")
 MEMBER_NUMBER_MAX = 20

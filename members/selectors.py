@@ -1,19 +1,16 @@
-"""Reads about members and payment matches, for validation, SMS and the staff app."""
+"""Reads about members and payment matches: for validation and for the staff pages."""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from collections.abc import Iterable
 
-from c2b.models import Payment
+from django.db.models import Exists, OuterRef, Q
+
 from members.models import Member, MemberMatch, member_number_normalise
 
-
-def member_by_account(*, account: str) -> Member | None:
-    """The member whose number is this account number once normalised (one indexed query)."""
-    number = member_number_normalise(account)
-    if not number:
-        return None
-    return Member.objects.filter(number=number).first()
+# A member's payments are looked up by id; more than this many would make the query slow.
+MEMBER_SEARCH_MAX_PAYMENTS = 10_000
+MEMBER_SEARCH_MAX_MEMBERS = 50
 
 
 def member_is_active_for_account(*, account: str) -> bool:
@@ -22,26 +19,41 @@ def member_is_active_for_account(*, account: str) -> bool:
     ).exists()
 
 
-def member_match_for_payment(payment: Payment) -> MemberMatch | None:
-    return MemberMatch.objects.select_related("member").filter(payment=payment).first()
+def member_match_for_payment(*, payment_id: int) -> MemberMatch | None:
+    """The payment's recorded match (with its member), or ``None`` if none was recorded."""
+    return MemberMatch.objects.select_related("member").filter(payment_id=payment_id).first()
 
 
-def payments_by_member_match(
-    *, payments: QuerySet[Payment] | None = None, matched: bool | None = None, search: str = ""
-) -> QuerySet[Payment]:
-    """Payments narrowed to matched (``True``) or unmatched (``False``) ones, and/or to members
-    whose number or name contains ``search``. Payments captured before matching existed have no
-    ``MemberMatch`` row and count as unmatched."""
-    payments = Payment.objects.all() if payments is None else payments
-    payments = payments.select_related("member_match__member")
-    if matched is True:
-        payments = payments.filter(member_match__member__isnull=False)
-    elif matched is False:
-        payments = payments.filter(member_match__member__isnull=True)
-    if search.strip():
-        term = search.strip()
-        payments = payments.filter(
-            Q(member_match__member__number__icontains=member_number_normalise(term))
-            | Q(member_match__member__name__icontains=term)
-        )
-    return payments
+def member_matches_for(*, payment_ids: Iterable[int]) -> dict[int, MemberMatch]:
+    """Matches for a page of payments, keyed by payment id, in one query."""
+    matches = MemberMatch.objects.filter(payment_id__in=list(payment_ids)).select_related("member")
+    return {match.payment_id: match for match in matches}
+
+
+def payments_matched_q() -> Q:
+    """Payments matched to a member (no match row, or one without a member, is unmatched;
+    payments captured before matching existed have none)."""
+    return Q(Exists(MemberMatch.objects.filter(payment=OuterRef("pk"), member__isnull=False)))
+
+
+def payments_of_members_q(text: str) -> Q | None:
+    """Payments matched to a member whose number is ``text`` or whose name contains it, or
+    ``None`` when no member fits.
+
+    The (small) member table is searched first and the payments are then named by id, which
+    PostgreSQL can OR with other search conditions through indexes.
+    """
+    if len(text.strip()) < 2:
+        return None
+    members = Member.objects.filter(
+        Q(number=member_number_normalise(text)) | Q(name__icontains=text.strip())
+    ).values_list("pk", flat=True)[:MEMBER_SEARCH_MAX_MEMBERS]
+    member_ids = list(members)
+    if not member_ids:
+        return None
+    payment_ids = list(
+        MemberMatch.objects.filter(member_id__in=member_ids)
+        .order_by("-payment_id")
+        .values_list("payment_id", flat=True)[:MEMBER_SEARCH_MAX_PAYMENTS]
+    )
+    return Q(pk__in=payment_ids) if payment_ids else None

@@ -17,20 +17,20 @@ from django.db import transaction
 from django.utils import timezone
 
 from c2b.models import Payment
-from members.models import (
-    MEMBER_NUMBER_MAX,
-    Member,
-    MemberMatch,
-    MemberPhone,
-    member_number_normalise,
-)
-from members.phones import (
+from core.phones import (
     is_sha256,
     masked_fits,
     masked_parts,
     phone_hash,
     phone_mask,
     phone_normalise,
+)
+from members.models import (
+    MEMBER_NUMBER_MAX,
+    Member,
+    MemberMatch,
+    MemberPhone,
+    member_number_normalise,
 )
 
 logger = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from members.phones import phone_mask
+from core.phones import phone_mask
 from sms.models import DeliveryReport, OutboundSms
 from sms.services import sms_requeue
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
-from members.phones import phone_mask
+from core.phones import phone_mask
 
 
 class OutboundSms(models.Model):
@@ -23,6 +23,11 @@ class OutboundSms(models.Model):
         UNDELIVERED = "undelivered", "Not delivered (provider report)"
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Skipped (no number to send to)"
+
+    # Statuses staff see as a failure, and those that may be sent again (a skipped one may have
+    # a number by now).
+    FAILED_STATUSES = (Status.FAILED, Status.UNDELIVERED)
+    RESENDABLE = (Status.FAILED, Status.UNDELIVERED, Status.SKIPPED)
 
     class RecipientSource(models.TextChoices):
         MSISDN = "msisdn", "Payer's number from M-Pesa"
@@ -85,6 +90,19 @@ class OutboundSms(models.Model):
 
     def __str__(self) -> str:
         return f"SMS #{self.pk} to {phone_mask(self.recipient) or '-'} ({self.status})"
+
+    @property
+    def recipient_masked(self) -> str:
+        """The recipient as staff may see it: ``2547*****678``."""
+        return phone_mask(self.recipient) if self.recipient else "no number"
+
+    @property
+    def failed(self) -> bool:
+        return self.status in self.FAILED_STATUSES
+
+    @property
+    def can_resend(self) -> bool:
+        return self.status in self.RESENDABLE
 
 
 class DeliveryReport(models.Model):

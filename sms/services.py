@@ -18,8 +18,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from c2b.models import Payment
-from members.models import Member
-from members.phones import (
+from core.phones import (
     is_sha256,
     masked_fits,
     masked_parts,
@@ -27,7 +26,8 @@ from members.phones import (
     phone_mask,
     phone_normalise,
 )
-from sms.backends import SmsBackend, SmsSendError
+from members.models import Member
+from sms.backends import DeliveryEvent, DeliveryState, SmsBackend, SmsSendError
 from sms.models import DeliveryReport, OutboundSms
 from sms.text import ReceiptFacts, receipt_text
 
@@ -40,23 +40,21 @@ Source = OutboundSms.RecipientSource
 # --- enqueue (on the capture path) ----------------------------------------------------------
 
 
-def sms_receipt_enqueue(*, payment: Payment, member: Member | None) -> OutboundSms:
-    """Write one payment's receipt SMS (see ``sms_receipts_enqueue``)."""
-    return sms_receipts_enqueue(items=[(payment, member)])[0]
-
-
-def sms_receipts_enqueue(*, items: list[tuple[Payment, Member | None]]) -> list[OutboundSms]:
+def sms_receipts_enqueue(
+    *, items: list[tuple[Payment, Member | None]], skip_reason: str = ""
+) -> list[OutboundSms]:
     """Write each payment's receipt SMS in the caller's transaction, in one insert: queued, or
-    skipped with the reason. Raises ``IntegrityError`` if a payment already has one (never two
-    per payment)."""
+    skipped with the reason (``skip_reason`` skips them all, e.g. receipts turned off). Raises
+    ``IntegrityError`` if a payment already has one (never two per payment)."""
     now = timezone.now()
     return OutboundSms.objects.bulk_create(
-        [_receipt_sms(payment, member, now) for payment, member in items]
+        [_receipt_sms(payment, member, now, skip_reason) for payment, member in items]
     )
 
 
-def _receipt_sms(payment: Payment, member: Member | None, now) -> OutboundSms:
-    recipient, source, skip_reason = _recipient(payment, member)
+def _receipt_sms(payment: Payment, member: Member | None, now, skip_reason: str) -> OutboundSms:
+    recipient, source, no_recipient = _recipient(payment, member)
+    skip_reason = skip_reason or no_recipient
     sms = OutboundSms(
         payment=payment,
         member=member,
@@ -252,7 +250,7 @@ def sms_requeue(*, messages: QuerySet[OutboundSms]) -> int:
     count = 0
     now = timezone.now()
     for sms in messages.select_related("payment", "member").filter(
-        status__in=[Status.FAILED, Status.UNDELIVERED, Status.SKIPPED]
+        status__in=OutboundSms.RESENDABLE
     ):
         if sms.status == Status.SKIPPED or not sms.recipient:
             recipient, source, skip_reason = _recipient(sms.payment, sms.member)
@@ -273,52 +271,68 @@ def sms_requeue(*, messages: QuerySet[OutboundSms]) -> int:
     return count
 
 
+class SmsResendRefused(Exception):
+    """The SMS cannot be sent again; the message says why, for the person who asked."""
+
+
+def sms_resend(*, sms_id: int) -> OutboundSms:
+    """Queue one failed, undelivered or skipped SMS again (``sms_requeue``), or say why not."""
+    message = OutboundSms.objects.filter(pk=sms_id).first()
+    if message is None:
+        raise SmsResendRefused(f"There is no SMS #{sms_id}.")
+    if not message.can_resend:
+        raise SmsResendRefused(
+            f"SMS #{sms_id} is {message.get_status_display().lower()}; only failed, undelivered "
+            "or skipped messages are sent again."
+        )
+    if sms_requeue(messages=OutboundSms.objects.filter(pk=sms_id)) == 0:
+        message.refresh_from_db()
+        raise SmsResendRefused(f"SMS #{sms_id} was not queued again: {message.reason}")
+    message.refresh_from_db()
+    return message
+
+
 # --- delivery reports -------------------------------------------------------------------------
 
-FINAL_REPORTS = {
-    "Success": Status.DELIVERED,
-    "Failed": Status.UNDELIVERED,
-    "Rejected": Status.UNDELIVERED,
-}
 
-
-def sms_delivery_report_record(*, fields: dict[str, str]) -> DeliveryReport:
-    """Store a provider delivery report and apply it to the message it names, if any."""
-    message_id = fields.get("id", "")[:100]
-    report_status = fields.get("status", "")[:30]
-    failure = fields.get("failureReason", "")[:100]
-    phone = phone_normalise(fields.get("phoneNumber", "")) or fields.get("phoneNumber", "")
-    body = dict(fields)
-    if "phoneNumber" in body:
+def sms_delivery_event_record(*, event: DeliveryEvent) -> DeliveryReport:
+    """Store a provider's delivery report (phone masked) and apply it to the message it names,
+    if any: a final report moves a sent message to delivered or undelivered."""
+    phone = phone_normalise(event.phone) or event.phone
+    body = dict(event.raw)
+    if event.phone:
         body["phoneNumber"] = phone_mask(phone)
     with transaction.atomic():
         sms = (
-            OutboundSms.objects.select_for_update().filter(provider_message_id=message_id).first()
-            if message_id
-            else None
+            OutboundSms.objects.select_for_update()
+            .filter(provider_message_id=event.provider_message_id)
+            .first()
         )
         report = DeliveryReport.objects.create(
             sms=sms,
-            provider_message_id=message_id,
-            status=report_status,
-            failure_reason=failure,
-            network_code=fields.get("networkCode", "")[:10],
+            provider_message_id=event.provider_message_id,
+            status=event.provider_status,
+            failure_reason=event.reason,
+            network_code=event.network_code,
             phone_masked=phone_mask(phone)[:20],
             body=body,
         )
         if sms is None:
-            logger.warning("Delivery report for unknown message id %r", message_id)
+            logger.warning("Delivery report for unknown message id %r", event.provider_message_id)
             return report
-        sms.provider_status = report_status
-        final = FINAL_REPORTS.get(report_status)
+        sms.provider_status = event.provider_status
+        final = _FINAL.get(event.state)
         if final and sms.status in (Status.SENT, Status.UNDELIVERED, Status.DELIVERED):
             sms.status = final
             if final == Status.DELIVERED:
                 sms.delivered_at = timezone.now()
                 sms.reason = ""
             else:
-                sms.reason = f"Not delivered: {report_status} {failure}".strip()
+                sms.reason = f"Not delivered: {event.provider_status} {event.reason}".strip()
         sms.save(
             update_fields=["provider_status", "status", "delivered_at", "reason", "updated_at"]
         )
     return report
+
+
+_FINAL = {DeliveryState.DELIVERED: Status.DELIVERED, DeliveryState.UNDELIVERED: Status.UNDELIVERED}

@@ -22,7 +22,7 @@ from django.core.cache import cache
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 
-from c2b.security import client_ip
+from core.network import client_ip
 
 logger = logging.getLogger(__name__)
 

@@ -11,8 +11,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from c2b.models import Shortcode
-from c2b.payloads import EAT
-from staff import integrations
+from core.eat import EAT
 
 MEMBER_CHOICES = [("", "Any"), ("matched", "Matched to a member"), ("unmatched", "Unmatched")]
 
@@ -105,8 +104,6 @@ class PaymentFilterForm(forms.Form):
         self.fields["shortcode"].choices = [("", "All")] + [
             (number, f"{number} · {name}" if name else number) for number, name in numbers
         ]
-        if not integrations.members_available():
-            del self.fields["member"]
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean() or {}

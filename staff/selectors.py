@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -20,9 +20,13 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from c2b.models import CallbackReceipt, Payment, Shortcode, ValidationDecision
-from c2b.payloads import EAT
-from c2b.selectors import CaptureBacklog, capture_backlog, payments_filter
-from staff import integrations
+from c2b.selectors import payments_filter
+from capture.selectors import CaptureBacklog, capture_backlog
+from core.eat import EAT, eat_midnight
+from members.models import MemberMatch
+from members.selectors import member_match_for_payment, payments_matched_q, payments_of_members_q
+from sms.models import OutboundSms
+from sms.selectors import payments_with_failed_sms_q, sms_failed, sms_for_payment
 from staff.forms import PaymentFilter
 
 _PHONE = re.compile(r"^(?:\+?254|0)(7\d{8}|1\d{8})$")
@@ -43,8 +47,8 @@ def payments_for(flt: PaymentFilter) -> QuerySet[Payment]:
         payments = payments.filter(amount__lte=flt.max_amount)
     if flt.q:
         payments = payments.filter(_search_q(flt.q))
-    matched = integrations.matched_q()
-    if flt.member and matched is not None:
+    if flt.member:
+        matched = payments_matched_q()
         payments = payments.filter(matched if flt.member == "matched" else ~matched)
     if flt.attention:
         payments = payments.filter(_attention_q())
@@ -73,7 +77,7 @@ def _search_q(text: str) -> Q:
                 | Q(last_name__icontains=word)
             )
         condition |= names
-    member = integrations.member_search_q(text)
+    member = payments_of_members_q(text)
     if member is not None:
         condition |= member
     return condition
@@ -86,14 +90,7 @@ def _attention_q() -> Q:
             payment=OuterRef("pk"), status=CallbackReceipt.Status.CONFLICT
         )
     )
-    condition = Q(conflict)
-    failed_sms = integrations.failed_sms_q()
-    if failed_sms is not None:
-        condition |= failed_sms
-    matched = integrations.matched_q()
-    if matched is not None:
-        condition |= ~matched
-    return condition
+    return Q(conflict) | payments_with_failed_sms_q() | ~payments_matched_q()
 
 
 # --- keyset pages ----------------------------------------------------------------------------
@@ -203,8 +200,8 @@ class PaymentDetail:
     payment: Payment | None
     receipts: list[CallbackReceipt]
     decisions: list[ValidationDecision]
-    member: integrations.MemberMatch | None = None
-    sms: list[integrations.SmsStatus] = field(default_factory=list)
+    member_match: MemberMatch | None = None
+    sms: OutboundSms | None = None
 
 
 def payment_detail(*, trans_id: str) -> PaymentDetail | None:
@@ -223,8 +220,8 @@ def payment_detail(*, trans_id: str) -> PaymentDetail | None:
         trans_id=trans_id, payment=payment, receipts=receipts_list, decisions=decisions
     )
     if payment is not None:
-        detail.member = integrations.payment_member_match(payment)
-        detail.sms = integrations.payment_sms(payment)
+        detail.member_match = member_match_for_payment(payment_id=payment.pk)
+        detail.sms = sms_for_payment(payment_id=payment.pk)
     return detail
 
 
@@ -258,17 +255,13 @@ class Dashboard:
     capture: CaptureBacklog
 
 
-def _eat_midnight(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=EAT)
-
-
 def daily_totals(*, last_day: date, days: int) -> list[DayTotal]:
     """Totals per EAT calendar day, oldest first, zero-filled."""
     first_day = last_day - timedelta(days=days - 1)
     rows = (
         Payment.objects.filter(
-            trans_time__gte=_eat_midnight(first_day),
-            trans_time__lt=_eat_midnight(last_day + timedelta(days=1)),
+            trans_time__gte=eat_midnight(first_day),
+            trans_time__lt=eat_midnight(last_day + timedelta(days=1)),
         )
         .annotate(day=TruncDate("trans_time", tzinfo=EAT))
         .order_by()
@@ -325,11 +318,11 @@ def _by_shortcode(since: datetime, until: datetime) -> dict[str, Totals]:
 def dashboard(*, now: datetime | None = None) -> Dashboard:
     now = now or timezone.now()
     today = now.astimezone(EAT).date()
-    day_start = _eat_midnight(today)
-    day_end = _eat_midnight(today + timedelta(days=1))
-    month_start = _eat_midnight(today.replace(day=1))
+    day_start = eat_midnight(today)
+    day_end = eat_midnight(today + timedelta(days=1))
+    month_start = eat_midnight(today.replace(day=1))
     next_month = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
-    month_end = _eat_midnight(next_month)
+    month_end = eat_midnight(next_month)
 
     key = f"staff:daily:{today.isoformat()}"
     days = cache.get(key)
@@ -393,9 +386,9 @@ class Attention:
     failed_count: int
     conflicts: list[CallbackReceipt]
     conflict_count: int
-    sms_failed: list[integrations.SmsStatus]
+    sms_failed: list[OutboundSms]
     sms_failed_count: int
-    unmatched: list[Payment] | None
+    unmatched: list[Payment]
     unmatched_count: int
 
 
@@ -404,8 +397,8 @@ def attention(*, limit: int = 100, unmatched_limit: int = 20) -> Attention:
     many and listed in full on the transactions page, so only the newest few are shown here."""
     failed = CallbackReceipt.objects.filter(status=CallbackReceipt.Status.FAILED)
     conflicts = CallbackReceipt.objects.filter(status=CallbackReceipt.Status.CONFLICT)
-    sms_count, sms_rows = integrations.failed_sms(limit)
-    unmatched_qs = integrations.unmatched_payments()
+    sms_count, sms_rows = sms_failed(limit=limit)
+    unmatched_qs = Payment.objects.filter(~payments_matched_q())
     return Attention(
         failed=list(failed.defer("body", "traceback").order_by("-received_at", "-id")[:limit]),
         failed_count=failed.count(),
@@ -415,10 +408,6 @@ def attention(*, limit: int = 100, unmatched_limit: int = 20) -> Attention:
         conflict_count=conflicts.count(),
         sms_failed=sms_rows,
         sms_failed_count=sms_count,
-        unmatched=(
-            None
-            if unmatched_qs is None
-            else list(unmatched_qs.order_by("-trans_time", "-trans_id")[:unmatched_limit])
-        ),
-        unmatched_count=0 if unmatched_qs is None else _cached_count("unmatched", unmatched_qs),
+        unmatched=list(unmatched_qs.order_by("-trans_time", "-trans_id")[:unmatched_limit]),
+        unmatched_count=_cached_count("unmatched", unmatched_qs),
     )

@@ -1,12 +1,13 @@
-"""Actions staff take from the pages; each calls the owning app's service and reports in words."""
+"""Actions staff take from the pages; each calls the owning room's service and reports in words."""
 
 from __future__ import annotations
 
 import logging
 
 from c2b.models import CallbackReceipt
-from c2b.services.reprocess import callback_receipts_reprocess
-from staff import integrations
+from capture.services import callback_receipts_reprocess
+from sms.services import SmsResendRefused
+from sms.services import sms_resend as sms_queue_again
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +39,8 @@ def receipt_reprocess(*, receipt: CallbackReceipt, user: str) -> str:
 
 def sms_resend(*, sms_id: int, user: str) -> str:
     try:
-        outcome = integrations.sms_resend(sms_id)
-    except integrations.SmsResendError as exc:
+        sms_queue_again(sms_id=sms_id)
+    except SmsResendRefused as exc:
         raise ActionRefused(str(exc)) from None
     logger.info("SMS %s resend requested by %s", sms_id, user)
-    return outcome
+    return f"SMS #{sms_id} queued again; the SMS worker will send it shortly."

@@ -10,6 +10,8 @@ import csv
 import logging
 import tempfile
 from collections.abc import Iterator
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -29,10 +31,11 @@ from django.views.decorators.http import require_GET, require_POST
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
-from c2b.exports import EXPORT_HEADER, export_queryset, export_rows, payment_export_row
+from c2b.exports import EXPORT_HEADER, export_queryset, export_rows, payment_export_values
 from c2b.models import CallbackReceipt, Payment
-from c2b.payloads import EAT
-from staff import integrations, selectors, services
+from core.eat import EAT
+from members.selectors import member_matches_for
+from staff import selectors, services
 from staff.auth import staff_required
 from staff.charts import daily_chart
 from staff.forms import PaymentFilter, PaymentFilterForm
@@ -79,9 +82,9 @@ def transaction_list(request: HttpRequest) -> HttpResponse:
     payments = selectors.payments_for(flt)
     page = selectors.payments_page(payments, cursor=cursor, size=settings.STAFF_PAGE_SIZE)
     query = flt.querystring()
-    matches = integrations.members_for_payments(page.rows)
+    matches = member_matches_for(payment_ids=[payment.pk for payment in page.rows])
     for payment in page.rows:
-        payment.staff_member = matches.get(payment.pk)
+        payment.staff_match = matches.get(payment.pk)
     return render(
         request,
         "staff/transactions.html",
@@ -92,7 +95,6 @@ def transaction_list(request: HttpRequest) -> HttpResponse:
             "totals": selectors.payments_totals(flt, payments),
             "query": query,
             "query_amp": f"{query}&" if query else "",
-            "members": integrations.members_available(),
         },
     )
 
@@ -103,15 +105,7 @@ def transaction_detail(request: HttpRequest, trans_id: str) -> HttpResponse:
     detail = selectors.payment_detail(trans_id=trans_id)
     if detail is None:
         raise Http404("No payment or callback has this receipt number.")
-    return render(
-        request,
-        "staff/transaction_detail.html",
-        {
-            "detail": detail,
-            "members": integrations.members_available(),
-            "sms_available": integrations.sms_available(),
-        },
-    )
+    return render(request, "staff/transaction_detail.html", {"detail": detail})
 
 
 def _export_name(extension: str) -> str:
@@ -137,11 +131,6 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_export_name("csv")}"'
     return response
-
-
-_AMOUNT = EXPORT_HEADER.index("TransAmount")
-_BALANCE = EXPORT_HEADER.index("OrgAccountBalance")
-_TIME = EXPORT_HEADER.index("TransTime")
 
 
 @require_GET
@@ -177,15 +166,20 @@ def export_xlsx(request: HttpRequest) -> HttpResponse:
 
 
 def _xlsx_row(sheet: Any, payment: Payment) -> list[object]:
-    """The CSV row (text already neutralised), with real numbers and a real EAT date-time."""
-    row: list[object] = list(payment_export_row(payment))
-    row[_AMOUNT] = _cell(sheet, payment.amount, "#,##0.00")
-    row[_BALANCE] = _cell(sheet, payment.org_account_balance, "#,##0.00")
-    # Spreadsheets have no time zones: write the EAT wall-clock time the export promises.
-    row[_TIME] = _cell(
-        sheet, payment.trans_time.astimezone(EAT).replace(tzinfo=None), "yyyy-mm-dd hh:mm:ss"
-    )
+    """The CSV row's cells (text already neutralised), with real numbers and real date-times."""
+    row: list[object] = []
+    for value in payment_export_values(payment):
+        if isinstance(value, Decimal):
+            row.append(_cell(sheet, value, "#,##0.00"))
+        elif isinstance(value, datetime):
+            # Spreadsheets have no time zones: write the EAT wall-clock time the export promises.
+            row.append(_cell(sheet, value.astimezone(EAT).replace(tzinfo=None), _XLSX_TIME))
+        else:
+            row.append("" if value is None else value)
     return row
+
+
+_XLSX_TIME = "yyyy-mm-dd hh:mm:ss"
 
 
 def _cell(sheet: Any, value: object, number_format: str) -> WriteOnlyCell:
@@ -197,15 +191,7 @@ def _cell(sheet: Any, value: object, number_format: str) -> WriteOnlyCell:
 @require_GET
 @staff_required
 def attention(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "staff/attention.html",
-        {
-            "items": selectors.attention(),
-            "members": integrations.members_available(),
-            "sms_available": integrations.sms_available(),
-        },
-    )
+    return render(request, "staff/attention.html", {"items": selectors.attention()})
 
 
 @require_POST

@@ -5,7 +5,7 @@ in one INSERT, before any parsing, so whatever happens afterwards (bad payload, 
 the request that arrived is in the database and can be processed again once the cause is fixed.
 
 A confirmation is then only checked (readable, for a shortcode we have) and answered; it stays
-``received`` until the capture worker (``c2b.services.capture``) turns it into a payment, exactly
+``received`` until the capture worker (``capture.services``) turns it into a payment, exactly
 once, in a batch with others. A validation is decided here and now: M-Pesa waits for the answer.
 See docs/decisions.md #11 for why capture is split this way.
 """

@@ -2,7 +2,9 @@
 
 They never apply to confirmations: by then the money has moved and must be recorded.
 Each rule returns a ``Rejection`` with the official code that decides what SMS M-Pesa sends the
-customer, or ``None`` to let the next rule decide.
+customer, or ``None`` to let the next rule decide. The ledger's own rules (amount limits, account
+pattern) are here; rooms above it add theirs at startup with ``validation_rule_register`` (the
+member registry adds "the account must be an active member's"), so this room asks nobody.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from typing import NamedTuple
 
 from c2b.models import Shortcode
 from c2b.payloads import C2BPayload
-from members.selectors import member_is_active_for_account
 
 
 class Rejection(NamedTuple):
@@ -43,17 +44,13 @@ def _account_matches_pattern(shortcode: Shortcode, payload: C2BPayload) -> Rejec
     )
 
 
-def _account_is_active_member(shortcode: Shortcode, payload: C2BPayload) -> Rejection | None:
-    if shortcode.kind != Shortcode.Kind.PAYBILL or not shortcode.require_active_member:
-        return None
-    if member_is_active_for_account(account=payload.bill_ref_number):
-        return None
-    return Rejection(
-        "C2B00012", f"Account {payload.bill_ref_number!r} is not an active member's number."
-    )
+RULES: list[Rule] = [_amount_within_limits, _account_matches_pattern]
 
 
-RULES: list[Rule] = [_amount_within_limits, _account_matches_pattern, _account_is_active_member]
+def validation_rule_register(rule: Rule) -> None:
+    """Apply ``rule`` after the others (once, however often it is registered)."""
+    if rule not in RULES:
+        RULES.append(rule)
 
 
 def validation_check(*, shortcode: Shortcode | None, payload: C2BPayload) -> Rejection | None:

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from c2b.models import CallbackReceipt, Payment, Shortcode
 from c2b.services.callbacks import callback_receipt_store
-from conftest import daraja_error, load_payload
+from factories import daraja_error, load_payload
 
 pytestmark = pytest.mark.django_db
 

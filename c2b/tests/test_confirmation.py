@@ -8,7 +8,7 @@ import pytest
 from django.db import OperationalError
 
 from c2b.models import CallbackReceipt, Payment
-from c2b.services.capture import capture_pending
+from capture.services import capture_pending
 
 pytestmark = pytest.mark.django_db
 

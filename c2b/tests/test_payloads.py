@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from c2b.payloads import PayloadError, extract_trans_id, parse_c2b
-from conftest import load_payload
+from factories import load_payload
 
 
 def test_masked_v2_confirmation_is_parsed_into_typed_fields():

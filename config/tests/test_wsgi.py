@@ -6,7 +6,7 @@ import json
 import pytest
 
 from config.wsgi import application
-from conftest import TOKEN, load_payload
+from factories import TOKEN, load_payload
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -8,9 +8,9 @@ import pytest
 import respx
 from django.core.cache import cache
 
-from conftest import daraja_error
 from daraja.client import DarajaClient
 from daraja.errors import DarajaError
+from factories import daraja_error
 
 BASE = "https://daraja.test"
 TOKEN_URL = f"{BASE}/oauth/v1/generate"

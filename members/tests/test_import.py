@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from core.phones import phone_hash
 from members.models import Member, MemberPhone
-from members.phones import phone_hash
 from members.services import ImportFileError, members_import, members_import_file
 
 pytestmark = pytest.mark.django_db

@@ -5,10 +5,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from c2b.models import Payment
-from c2b.services.capture import capture_pending
+from capture.services import capture_pending
+from core.phones import phone_hash
 from members.models import MemberMatch
-from members.phones import phone_hash
-from members.selectors import member_match_for_payment, payments_by_member_match
+from members.selectors import (
+    member_match_for_payment,
+    payments_matched_q,
+    payments_of_members_q,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -147,21 +151,20 @@ def test_staff_can_filter_payments_by_matched_and_search_by_member_number_or_nam
     mpesa.confirm(payload("confirmation_v2_masked"))
     mpesa.confirm(payload("confirmation_v2_masked", TransID="TKR3XYZ9AC", BillRefNumber="X1"))
 
-    matched = payments_by_member_match(matched=True)
-    unmatched = payments_by_member_match(matched=False)
+    matched = Payment.objects.filter(payments_matched_q())
+    unmatched = Payment.objects.filter(~payments_matched_q())
     assert [p.trans_id for p in matched] == ["TKR3XYZ9AB"]
     assert [p.trans_id for p in unmatched] == ["TKR3XYZ9AC"]
-    assert [p.trans_id for p in payments_by_member_match(search="ns 00123")] == ["TKR3XYZ9AB"]
-    assert [p.trans_id for p in payments_by_member_match(search="otieno")] == ["TKR3XYZ9AB"]
-    assert member_match_for_payment(Payment.objects.get(trans_id="TKR3XYZ9AB")).is_matched
+    by_number = Payment.objects.filter(payments_of_members_q("ns 00123"))
+    by_name = Payment.objects.filter(payments_of_members_q("otieno"))
+    assert [p.trans_id for p in by_number] == ["TKR3XYZ9AB"]
+    assert [p.trans_id for p in by_name] == ["TKR3XYZ9AB"]
+    assert payments_of_members_q("nobody") is None
+    payment = Payment.objects.get(trans_id="TKR3XYZ9AB")
+    assert member_match_for_payment(payment_id=payment.pk).is_matched
 
 
-def test_payments_captured_before_matching_existed_count_as_unmatched(paybill, payload):
-    from c2b.payloads import parse_c2b
-    from c2b.services.capture import payment_fields
-
-    Payment.objects.create(
-        shortcode=paybill, **payment_fields(parse_c2b(payload("confirmation_v2_masked")))
-    )
-    assert payments_by_member_match(matched=False).count() == 1
-    assert member_match_for_payment(Payment.objects.get()) is None
+def test_payments_captured_before_matching_existed_count_as_unmatched(make_payment):
+    payment = make_payment()
+    assert Payment.objects.filter(~payments_matched_q()).count() == 1
+    assert member_match_for_payment(payment_id=payment.pk) is None

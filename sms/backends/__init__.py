@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TextIO
+
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-from sms.backends.base import SendResult, SmsBackend, SmsSendError
+from sms.backends.base import (
+    DeliveryEvent,
+    DeliveryState,
+    SendResult,
+    SmsBackend,
+    SmsSendError,
+)
 
 BACKENDS = {
     "console": "sms.backends.console.ConsoleBackend",
@@ -14,10 +22,19 @@ BACKENDS = {
     "africastalking": "sms.backends.africastalking.AfricasTalkingBackend",
 }
 
-__all__ = ["BACKENDS", "SendResult", "SmsBackend", "SmsSendError", "get_backend"]
+__all__ = [
+    "BACKENDS",
+    "DeliveryEvent",
+    "DeliveryState",
+    "SendResult",
+    "SmsBackend",
+    "SmsSendError",
+    "get_backend",
+]
 
 
-def get_backend() -> SmsBackend:
+def get_backend(*, stdout: TextIO | None = None) -> SmsBackend:
+    """The configured backend; ``stdout`` for one that prints (see ``SmsBackend``)."""
     name = settings.SMS_BACKEND
     path = BACKENDS.get(name, name)
     try:
@@ -26,4 +43,4 @@ def get_backend() -> SmsBackend:
         raise ImproperlyConfigured(
             f"SMS_BACKEND {name!r} cannot be loaded ({exc}); use one of {', '.join(BACKENDS)}."
         ) from None
-    return backend_class()
+    return backend_class(stdout=stdout)

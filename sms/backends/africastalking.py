@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import requests
@@ -19,7 +20,13 @@ from africastalking.SMS import SMSService
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from sms.backends.base import SendResult, SmsBackend, SmsSendError
+from sms.backends.base import (
+    DeliveryEvent,
+    DeliveryState,
+    SendResult,
+    SmsBackend,
+    SmsSendError,
+)
 
 # Per-recipient codes: 100 Processed, 101 Sent, 102 Queued, 401 RiskHold, 402 InvalidSenderId,
 # 403 InvalidPhoneNumber, 404 UnsupportedNumberType, 405 InsufficientBalance, 406 UserInBlacklist,
@@ -32,7 +39,8 @@ _CLIENT_ERROR = re.compile(r"authenticat|unauthori[sz]ed|forbidden|invalid|missi
 class AfricasTalkingBackend(SmsBackend):
     name = "africastalking"
 
-    def __init__(self) -> None:
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
         username = settings.AFRICASTALKING_USERNAME
         api_key = settings.AFRICASTALKING_API_KEY
         if not username or not api_key:
@@ -104,3 +112,36 @@ def _result(answer: Any) -> SendResult:
         )
     reason = f"Africa's Talking status {code} {status}".strip()
     raise SmsSendError(reason, permanent=code not in TEMPORARY_CODES)
+
+
+# --- delivery reports -------------------------------------------------------------------------
+# Africa's Talking posts a form to the delivery-report URL set in its dashboard. Its final words
+# are Success (on the phone) and Failed or Rejected (the network gave up); anything else
+# (Sent, Submitted, Buffered) is interim.
+REPORT_FIELDS = ("id", "status", "phoneNumber", "networkCode", "failureReason", "retryCount")
+_REPORT_STATES = {
+    "Success": DeliveryState.DELIVERED,
+    "Failed": DeliveryState.UNDELIVERED,
+    "Rejected": DeliveryState.UNDELIVERED,
+}
+
+
+class ReportError(ValueError):
+    """The form is not a delivery report; the message says what is missing."""
+
+
+def delivery_event(form: Mapping[str, str]) -> DeliveryEvent:
+    """Africa's Talking's delivery-report form as a ``DeliveryEvent``. Raises ``ReportError``
+    when the message id or the status is missing."""
+    fields = {name: (form.get(name) or "").strip() for name in REPORT_FIELDS}
+    if not fields["id"] or not fields["status"]:
+        raise ReportError("id and status are required")
+    return DeliveryEvent(
+        provider_message_id=fields["id"][:100],
+        state=_REPORT_STATES.get(fields["status"], DeliveryState.PENDING),
+        provider_status=fields["status"][:30],
+        reason=fields["failureReason"][:100],
+        network_code=fields["networkCode"][:10],
+        phone=fields["phoneNumber"],
+        raw={name: value for name, value in fields.items() if value},
+    )

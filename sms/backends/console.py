@@ -15,11 +15,8 @@ _lock = threading.Lock()
 class ConsoleBackend(SmsBackend):
     name = "console"
 
-    def __init__(self, stream=None) -> None:
-        self.stream = stream
-
     def send(self, *, to: str, text: str) -> SendResult:
-        stream = self.stream or sys.stdout
+        stream = self.stdout or sys.stdout
         with _lock:
             message_id = f"console-{next(_ids)}"
             stream.write(f"--- SMS to +{to} ({len(text)} chars) ---\n{text}\n")

@@ -8,12 +8,12 @@ from django.core.checks import Warning as CheckWarning
 from django.db import IntegrityError, transaction
 
 from c2b.models import CallbackReceipt, Payment
-from members.phones import phone_hash
+from core.phones import phone_hash
+from factories import make_receipt_sms
 from sms.checks import check_sms_template
 from sms.gsm7 import fits_one_sms, gsm7_length
 from sms.models import OutboundSms
-from sms.selectors import sms_for_payment, sms_for_payments, sms_status_counts
-from sms.services import sms_receipt_enqueue
+from sms.selectors import payments_with_failed_sms_q, sms_failed, sms_for_payment
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ def test_first_storage_of_a_payment_queues_one_receipt_sms(mpesa, paybill, paylo
     make_member("NS00123", name="John Otieno", phones=("254712345126",))
     mpesa.confirm(payload("confirmation_v2_masked"))
 
-    sms = sms_for_payment(Payment.objects.get())
+    sms = sms_for_payment(payment_id=Payment.objects.get().pk)
     assert sms.status == Status.QUEUED
     assert sms.recipient == "254712345126"
     assert sms.recipient_source == OutboundSms.RecipientSource.MEMBER
@@ -45,7 +45,7 @@ def test_duplicate_delivery_sends_no_second_sms(mpesa, paybill, payload, make_me
 
 def test_rolled_back_payment_leaves_no_sms(mpesa, paybill, payload, make_member):
     make_member("NS00123")
-    with mock.patch("c2b.services.capture._receipts_save", side_effect=RuntimeError("boom")):
+    with mock.patch("capture.services._receipts_save", side_effect=RuntimeError("boom")):
         response = mpesa.confirm(payload("confirmation_v2_masked"))
     assert response.status_code == 200  # answered before capture
     assert CallbackReceipt.objects.get().status == CallbackReceipt.Status.FAILED
@@ -54,10 +54,10 @@ def test_rolled_back_payment_leaves_no_sms(mpesa, paybill, payload, make_member)
 
 
 def test_a_payment_can_never_have_two_sms(make_payment):
-    payment = make_payment(MSISDN="254712345678")
-    sms_receipt_enqueue(payment=payment, member=None)
+    payment = make_payment(msisdn="254712345678")
+    make_receipt_sms(payment)
     with pytest.raises(IntegrityError), transaction.atomic():
-        sms_receipt_enqueue(payment=payment, member=None)
+        make_receipt_sms(payment)
 
 
 def test_full_msisdn_is_the_recipient_even_for_a_member(mpesa, make_shortcode, payload):
@@ -201,10 +201,12 @@ def test_capture_never_calls_the_sms_provider(mpesa, paybill, payload, settings)
     assert OutboundSms.objects.get().status == Status.QUEUED
 
 
-def test_selectors_give_staff_each_payments_sms_and_the_counts(queued_sms, make_payment):
-    [sms] = queued_sms()
+def test_selectors_give_staff_each_payments_sms_and_the_failed_ones(queued_sms, make_payment):
+    [sms, failing] = queued_sms(2)
     no_sms = make_payment()
-    assert sms_for_payment(sms.payment) == sms
-    assert sms_for_payment(no_sms) is None
-    assert sms_for_payments([sms.payment_id, no_sms.pk]) == {sms.payment_id: sms}
-    assert sms_status_counts() == {"queued": 1}
+    OutboundSms.objects.filter(pk=failing.pk).update(status=Status.UNDELIVERED)
+    assert sms_for_payment(payment_id=sms.payment_id) == sms
+    assert sms_for_payment(payment_id=no_sms.pk) is None
+    assert sms_failed(limit=10) == (1, [failing])
+    with_failed = Payment.objects.filter(payments_with_failed_sms_q())
+    assert list(with_failed) == [failing.payment]

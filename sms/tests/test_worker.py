@@ -40,7 +40,7 @@ def test_worker_sends_due_messages_and_records_the_provider_id(queued_sms, memor
 
 
 def test_skipped_and_sent_messages_are_never_sent(queued_sms, memory_backend):
-    [sms] = queued_sms(MSISDN="2547 ***** 126")
+    [sms] = queued_sms(msisdn="2547 ***** 126")
     assert sms.status == Status.SKIPPED
     drain()
     drain()
@@ -182,8 +182,8 @@ def test_console_backend_writes_each_message_with_its_recipient_to_stdout(queued
 
 def test_console_backend_returns_an_id_for_each_message():
     stream = io.StringIO()
-    first = ConsoleBackend(stream).send(to="254712345678", text="a")
-    second = ConsoleBackend(stream).send(to="254712345678", text="b")
+    first = ConsoleBackend(stdout=stream).send(to="254712345678", text="a")
+    second = ConsoleBackend(stdout=stream).send(to="254712345678", text="b")
     assert first.provider_message_id != second.provider_message_id
 
 
@@ -206,7 +206,7 @@ class StopDuringSend(SmsBackend):
 def test_signal_finishes_the_current_message_then_exits(queued_sms, monkeypatch, signum):
     queued_sms(2)
     backend = StopDuringSend(signum)
-    monkeypatch.setattr("sms.management.commands.sms_worker.get_backend", lambda: backend)
+    monkeypatch.setattr("sms.management.commands.sms_worker.get_backend", lambda **options: backend)
     previous = signal.getsignal(signum)
 
     call_command("sms_worker", "--poll", "60", stdout=io.StringIO(), stderr=io.StringIO())

@@ -9,7 +9,7 @@ from decimal import Decimal
 from django import template
 from django.utils.dateformat import format as date_format
 
-from c2b.payloads import EAT
+from core.eat import EAT
 
 register = template.Library()
 

@@ -4,7 +4,7 @@ and the actions taken from it."""
 import pytest
 
 from c2b.models import CallbackReceipt, Payment, Shortcode
-from conftest import load_payload
+from factories import load_payload
 from sms.models import OutboundSms
 
 pytestmark = pytest.mark.django_db

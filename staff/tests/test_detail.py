@@ -3,7 +3,7 @@
 import pytest
 
 from c2b.models import CallbackReceipt
-from conftest import load_payload
+from factories import load_payload
 from members.models import Member, MemberPhone
 from sms.models import OutboundSms
 

@@ -200,7 +200,7 @@ def test_the_list_runs_a_fixed_number_of_queries_whatever_the_page_size(staff_cl
 
 
 def test_each_row_shows_the_matched_member_number(staff_client, mpesa, paybill):
-    from conftest import load_payload
+    from factories import load_payload
     from members.models import Member
 
     Member.objects.create(number="NS00123", name="Jane Wanjiku")

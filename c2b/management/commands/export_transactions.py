@@ -5,8 +5,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from c2b.exports import export_rows, write_csv
-from c2b.payloads import EAT
 from c2b.selectors import payments_filter
+from core.eat import EAT
 
 
 def _moment(value: str, option: str) -> datetime:

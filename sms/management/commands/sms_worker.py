@@ -1,9 +1,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from config.workers import stop_on_signals
+from core.workers import Progress, run_worker, stop_on_signals
 from sms.backends import get_backend
-from sms.backends.console import ConsoleBackend
 from sms.services import sms_send_due, worker_name
 
 
@@ -26,17 +25,18 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, once=False, poll=None, **options):
-        backend = get_backend()
-        if isinstance(backend, ConsoleBackend):
-            backend.stream = self.stdout
+        backend = get_backend(stdout=self.stdout)
         poll = settings.SMS_WORKER_POLL_SECONDS if poll is None else poll
         name = worker_name()
         self.stderr.write(f"sms_worker {name}: backend {backend.name}")
         total = 0
         with stop_on_signals() as stop:
-            while not stop.is_set():
-                total += sms_send_due(backend=backend, worker=name, should_stop=stop.is_set)
-                if once:
-                    break
-                stop.wait(poll)
+
+            def step() -> Progress:
+                nonlocal total
+                sent = sms_send_due(backend=backend, worker=name, should_stop=stop.is_set)
+                total += sent
+                return Progress(done=sent)
+
+            run_worker(step, stop=stop, poll_seconds=poll, once=once)
         self.stderr.write(f"sms_worker {name}: stopped after {total} message(s).")

@@ -10,8 +10,8 @@ from django.db import connection, connections
 from django.test import Client
 
 from c2b.models import CallbackReceipt, Payment
-from c2b.services.capture import capture_pending
-from conftest import load_payload
+from capture.services import capture_pending
+from factories import load_payload
 
 THREADS = 12
 

@@ -1,8 +1,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from c2b.services.capture import capture_worker_run
-from config.workers import stop_on_signals
+from capture.services import CaptureReport, capture_pending
+from core.workers import Progress, run_worker, stop_on_signals
 
 
 class Command(BaseCommand):
@@ -33,27 +33,30 @@ class Command(BaseCommand):
     def handle(self, *args, once=False, batch=None, poll=None, **options):
         batch = batch or settings.C2B_CAPTURE_BATCH_SIZE
         poll = settings.C2B_CAPTURE_POLL_MS / 1000 if poll is None else poll
+        busy_share = settings.C2B_CAPTURE_BUSY_PERCENT / 100
         verbose = options["verbosity"] > 1
+        total = CaptureReport()
 
-        def report(batch_report):
-            if verbose:
-                self.stderr.write(f"capture_worker: {_summary(batch_report)}")
+        def step() -> Progress:
+            report = capture_pending(limit=batch)
+            total.add(report)
+            if verbose and report.total:
+                self.stderr.write(f"capture_worker: {_summary(report)}")
+            return Progress(done=report.total, more=report.total >= batch)
+
+        def pace(progress: Progress, busy_seconds: float) -> float:
+            # Rest so that capturing takes at most busy_share of the time: a burst of callbacks
+            # is answered first (docs/decisions.md #11).
+            return busy_seconds * (1 / busy_share - 1)
 
         self.stderr.write(
             f"capture_worker: batches of {batch}, polling every {poll:g} s, busy at most "
             f"{settings.C2B_CAPTURE_BUSY_PERCENT}% of the time"
         )
         with stop_on_signals() as stop:
-            total = capture_worker_run(
-                limit=batch,
-                poll_seconds=poll,
-                stop=stop,
-                once=once,
-                busy_share=settings.C2B_CAPTURE_BUSY_PERCENT / 100,
-                on_batch=report,
-            )
+            run_worker(step, stop=stop, poll_seconds=poll, once=once, pace=pace)
         self.stderr.write(f"capture_worker: stopped; {_summary(total) or 'nothing captured'}.")
 
 
-def _summary(report) -> str:
+def _summary(report: CaptureReport) -> str:
     return ", ".join(f"{n} {status}" for status, n in report.counts().items())

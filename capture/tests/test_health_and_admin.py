@@ -6,7 +6,7 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from c2b.models import CallbackReceipt, Payment
-from conftest import load_payload
+from factories import load_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +35,7 @@ def test_healthz_says_when_confirmations_wait_too_long_for_capture(client, mpesa
 
 
 def test_healthz_is_503_when_the_database_is_unreachable(client):
-    with mock.patch("c2b.views.capture_backlog", side_effect=OperationalError("down")):
+    with mock.patch("capture.views.capture_backlog", side_effect=OperationalError("down")):
         response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["database"] == "unreachable"

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from c2b.models import CallbackReceipt
-from c2b.services.reprocess import callback_receipts_reprocess, reprocessable_receipts
+from capture.services import callback_receipts_reprocess, reprocessable_receipts
 
 
 class Command(BaseCommand):

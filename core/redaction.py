@@ -1,8 +1,8 @@
-"""Keep callback secrets out of logs.
+"""Keep the secret in our callback paths out of logs.
 
-The callback token is part of the URL path, and Django logs the path of every 4xx/5xx response
-("Bad Request: /api/v1/c2b/<token>/confirmation"). This filter, on every handler, replaces the
-secret path segment before the line is written.
+The callback token is part of the URL path (C2B callbacks and SMS delivery reports), and Django
+logs the path of every 4xx/5xx response ("Bad Request: /api/v1/c2b/<token>/confirmation"). This
+filter, on every handler, replaces the secret path segment before the line is written.
 """
 
 from __future__ import annotations

@@ -1,6 +1,5 @@
 """The capture worker: answered confirmations become payments, in batches, exactly once."""
 
-import threading
 from io import StringIO
 from unittest import mock
 
@@ -10,8 +9,8 @@ from django.db import IntegrityError, OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 
 from c2b.models import CallbackReceipt, Payment
-from c2b.services import capture
-from c2b.services.capture import CaptureReport, capture_pending, capture_worker_run
+from capture import recording
+from capture.services import CaptureReport, capture_pending
 from sms.models import OutboundSms
 
 pytestmark = pytest.mark.django_db
@@ -84,14 +83,14 @@ def test_bug_while_capturing_one_receipt_fails_it_alone_with_its_traceback(mpesa
     mpesa.post("confirmation", payload("confirmation_v2_masked", TransID="TKRGOOD001"))
     mpesa.post("confirmation", payload("confirmation_v2_masked", TransID="TKRBAD0001"))
     mpesa.post("confirmation", payload("confirmation_v2_masked", TransID="TKRGOOD002"))
-    real = capture.payment_fields
+    real = recording.payload_values
 
     def buggy(parsed):
         if parsed.trans_id == "TKRBAD0001":
             raise KeyError("boom")
         return real(parsed)
 
-    with mock.patch("c2b.services.capture.payment_fields", side_effect=buggy):
+    with mock.patch("capture.recording.payload_values", side_effect=buggy):
         report = capture_pending(limit=10)
 
     assert report == CaptureReport(processed=2, failed=1)
@@ -113,7 +112,7 @@ def test_bug_while_capturing_one_receipt_fails_it_alone_with_its_traceback(mpesa
 def test_value_the_database_refuses_fails_that_receipt_only(mpesa, paybill, payload):
     mpesa.post("confirmation", payload("confirmation_v2_masked", TransID="TKRGOOD001"))
     mpesa.post("confirmation", payload("confirmation_v2_masked", TransID="TKRHUGE001"))
-    real = capture.payment_fields
+    real = recording.payload_values
 
     def huge(parsed):
         fields = real(parsed)
@@ -121,7 +120,7 @@ def test_value_the_database_refuses_fails_that_receipt_only(mpesa, paybill, payl
             fields["invoice_number"] = "x" * 500  # longer than the column
         return fields
 
-    with mock.patch("c2b.services.capture.payment_fields", side_effect=huge):
+    with mock.patch("capture.recording.payload_values", side_effect=huge):
         report = capture_pending(limit=10)
 
     if connection.vendor == "sqlite":  # SQLite does not enforce lengths
@@ -148,7 +147,7 @@ def test_database_outage_stops_the_batch_with_nothing_written(mpesa, paybill, pa
     mpesa.post("confirmation", payload("confirmation_v2_masked"))
     with (
         mock.patch(
-            "c2b.services.capture.sms_receipts_enqueue",
+            "capture.recording.sms_receipts_enqueue",
             side_effect=OperationalError("server closed the connection"),
         ),
         pytest.raises(OperationalError),
@@ -156,31 +155,6 @@ def test_database_outage_stops_the_batch_with_nothing_written(mpesa, paybill, pa
         capture_pending(limit=10)
     assert Payment.objects.count() == 0
     assert CallbackReceipt.objects.get().status == Status.RECEIVED
-
-
-def test_worker_waits_out_a_database_outage_and_then_captures(mpesa, paybill, payload):
-    mpesa.post("confirmation", payload("confirmation_v2_masked"))
-    stop = threading.Event()
-    real = capture.capture_pending
-    outcomes = [OperationalError("connection refused"), OperationalError("still down")]
-
-    def flaky(*, limit):
-        if outcomes:
-            raise outcomes.pop(0)
-        report = real(limit=limit)
-        stop.set()
-        return report
-
-    with (
-        mock.patch("c2b.services.capture.capture_pending", side_effect=flaky),
-        mock.patch.object(connection, "close"),  # keep the test's transaction
-        mock.patch.object(stop, "wait") as waits,
-    ):
-        total = capture_worker_run(limit=10, poll_seconds=0.5, stop=stop)
-
-    assert total == CaptureReport(processed=1)
-    assert [c.args[0] for c in waits.call_args_list] == [1.0, 2.0, 0.5]  # backoff, then poll
-    assert Payment.objects.count() == 1
 
 
 def test_capture_worker_once_captures_everything_waiting_and_exits(mpesa, paybill, payload):
@@ -193,34 +167,6 @@ def test_capture_worker_once_captures_everything_waiting_and_exits(mpesa, paybil
 
     assert Payment.objects.count() == 5
     assert "stopped; 5 processed, 1 duplicate." in err.getvalue()
-
-
-def test_worker_rests_so_that_capturing_takes_at_most_its_busy_share(mpesa, paybill, payload):
-    for i in range(2):
-        mpesa.post("confirmation", payload("confirmation_v2_masked", TransID=f"TKR{i:07d}"))
-    stop = threading.Event()
-    real = capture.capture_pending
-
-    def capture_then_stop_when_empty(*, limit):
-        report = real(limit=limit)
-        if not report.total:
-            stop.set()
-        return report
-
-    clock = iter([100.0, 100.3, 200.0, 200.0])  # the full batch took 0.3 s; the empty one none
-    with (
-        mock.patch(
-            "c2b.services.capture.capture_pending", side_effect=capture_then_stop_when_empty
-        ),
-        mock.patch("c2b.services.capture.time.monotonic", side_effect=lambda: next(clock)),
-        mock.patch.object(stop, "wait") as waits,
-    ):
-        total = capture_worker_run(limit=2, poll_seconds=0.5, stop=stop, busy_share=0.25)
-
-    assert total == CaptureReport(processed=2)
-    rest, poll = (c.args[0] for c in waits.call_args_list)
-    assert rest == pytest.approx(0.9)  # 0.3 s busy is a quarter of 1.2 s
-    assert poll == 0.5
 
 
 def test_integrity_error_that_is_no_race_fails_the_receipt_with_its_traceback(
@@ -241,13 +187,14 @@ def test_integrity_error_that_is_no_race_fails_the_receipt_with_its_traceback(
     assert Payment.objects.count() == 0
 
 
-def test_worker_run_once_stops_on_a_database_outage_instead_of_waiting(mpesa, paybill, payload):
-    stop = threading.Event()
+def test_capture_worker_once_stops_on_a_database_outage_instead_of_waiting(mpesa, paybill, payload):
+    mpesa.post("confirmation", payload("confirmation_v2_masked"))
     with (
         mock.patch(
-            "c2b.services.capture.capture_pending",
+            "capture.management.commands.capture_worker.capture_pending",
             side_effect=OperationalError("connection refused"),
         ),
         pytest.raises(OperationalError),
     ):
-        capture_worker_run(limit=10, poll_seconds=0.5, stop=stop, once=True)
+        call_command("capture_worker", "--once", stderr=StringIO())
+    assert CallbackReceipt.objects.get().status == Status.RECEIVED

@@ -1,13 +1,12 @@
-"""The cheap checks every callback passes before anything is written.
+"""Who is calling: the client's address behind our own reverse proxy, and allowlists.
 
-Callbacks are not signed, so defence is layered: an unguessable token in the path (compared in
-constant time, several accepted for rotation), then the source-address allowlist. Behind a
-reverse proxy only the address our own proxy appended to X-Forwarded-For is believed.
+Behind a proxy only the address our own proxy appended to ``X-Forwarded-For`` is believed; the
+left-most entries are whatever the caller chose to send. Used by the callback views (source
+allowlist) and by the staff sign-in throttle (failures counted per real client address).
 """
 
 from __future__ import annotations
 
-import hmac
 import ipaddress
 from functools import lru_cache
 
@@ -15,13 +14,6 @@ from django.conf import settings
 from django.http import HttpRequest
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def callback_token_is_valid(token: str) -> bool:
-    candidate = token.encode()
-    # Compare against every configured token so timing does not reveal which one matched.
-    matches = [hmac.compare_digest(candidate, t.encode()) for t in settings.C2B_CALLBACK_TOKENS]
-    return any(matches)
 
 
 @lru_cache(maxsize=8)
@@ -56,5 +48,6 @@ def client_ip(request: HttpRequest) -> str:
 
 
 def source_ip_allowed(address: str) -> bool:
+    """Whether ``address`` is on ``C2B_ALLOWED_IPS`` (``*`` allows any)."""
     allowed = _networks(tuple(settings.C2B_ALLOWED_IPS))
     return allowed is None or _in(address, allowed)

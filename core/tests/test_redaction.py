@@ -1,7 +1,7 @@
 import logging
 import logging.config
 
-from c2b.logging import RedactCallbackTokens, redact
+from core.redaction import RedactCallbackTokens, redact
 
 
 def test_callback_token_is_redacted_from_log_lines():

@@ -2,7 +2,7 @@ import hashlib
 
 import pytest
 
-from members.phones import (
+from core.phones import (
     is_sha256,
     masked_fits,
     masked_parts,
