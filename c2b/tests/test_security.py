@@ -34,6 +34,7 @@ def test_forwarded_for_is_ignored_when_the_peer_is_not_a_trusted_proxy(mpesa, pa
         HTTP_X_FORWARDED_FOR=SAFARICOM,
     )
     assert response.status_code == 403
+    assert CallbackReceipt.objects.count() == 0
 
 
 @override_settings(C2B_ALLOWED_IPS=[SAFARICOM], C2B_TRUSTED_PROXIES=["127.0.0.1"])
@@ -53,6 +54,7 @@ def test_forged_left_most_forwarded_address_is_not_believed(mpesa, paybill, payl
         HTTP_X_FORWARDED_FOR=f"{SAFARICOM}, 203.0.113.9",
     )
     assert response.status_code == 403
+    assert CallbackReceipt.objects.count() == 0
 
 
 @override_settings(C2B_ALLOWED_IPS=[SAFARICOM])
@@ -61,6 +63,7 @@ def test_wrong_token_is_404_before_the_address_check(mpesa, paybill, payload):
         "confirmation", payload("confirmation_v2_masked"), token="nope", REMOTE_ADDR="203.0.113.9"
     )
     assert response.status_code == 404
+    assert CallbackReceipt.objects.count() == 0
 
 
 @override_settings(C2B_ALLOWED_IPS=["*"])

@@ -1,4 +1,5 @@
 from datetime import timedelta
+from decimal import Decimal
 from unittest import mock
 
 import pytest
@@ -53,6 +54,8 @@ def test_admin_lists_payments_and_receipts_read_only(admin_client, mpesa, paybil
     assert b"TKR3XYZ9AB" in page.content
     response = admin_client.post(f"/admin/c2b/payment/{payment.pk}/change/", {"amount": "1"})
     assert response.status_code == 403
+    payment.refresh_from_db()
+    assert payment.amount == Decimal("1500.00")
 
 
 def test_admin_action_reprocesses_failed_receipts(admin_client, mpesa, make_shortcode):

@@ -8,8 +8,8 @@ import requests
 import responses
 from django.core.exceptions import ImproperlyConfigured
 
-from sms.backends import SmsSendError, get_backend
-from sms.backends.africastalking import AfricasTalkingBackend
+from sms.backends import DeliveryState, SmsSendError, get_backend
+from sms.backends.africastalking import AfricasTalkingBackend, ReportError, delivery_event
 from sms.models import OutboundSms
 from sms.services import sms_send_due
 
@@ -211,3 +211,36 @@ def test_worker_records_the_africastalking_message_id_for_delivery_reports(at, q
         "ATXid_4a5b6c",
         "africastalking",
     )
+
+
+@pytest.mark.parametrize(
+    ("status", "state"),
+    [
+        ("Success", DeliveryState.DELIVERED),
+        ("Failed", DeliveryState.UNDELIVERED),
+        ("Rejected", DeliveryState.UNDELIVERED),
+        ("Buffered", DeliveryState.PENDING),
+        ("Sent", DeliveryState.PENDING),
+    ],
+)
+def test_delivery_report_words_become_one_normalised_event(status, state):
+    event = delivery_event(
+        {
+            "id": "ATXid_1",
+            "status": status,
+            "phoneNumber": "+254712345678",
+            "networkCode": "63902",
+            "failureReason": "AbsentSubscriber",
+        }
+    )
+    assert event.state == state
+    assert (event.provider_message_id, event.provider_status) == ("ATXid_1", status)
+    assert (event.reason, event.network_code) == ("AbsentSubscriber", "63902")
+
+
+@pytest.mark.parametrize(
+    "form", [{"status": "Success"}, {"id": "ATXid_1"}, {"id": " ", "status": "x"}]
+)
+def test_a_form_without_message_id_or_status_is_no_delivery_report(form):
+    with pytest.raises(ReportError, match="id and status are required"):
+        delivery_event(form)

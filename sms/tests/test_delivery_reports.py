@@ -79,6 +79,9 @@ def test_wrong_token_answers_404_and_stores_nothing(client, sent_sms):
 def test_no_token_configured_means_no_endpoint(client, settings, sent_sms):
     settings.SMS_DELIVERY_REPORT_TOKENS = []
     assert report(client, sent_sms.provider_message_id, "Success").status_code == 404
+    assert DeliveryReport.objects.count() == 0
+    sent_sms.refresh_from_db()
+    assert sent_sms.status == Status.SENT
 
 
 def test_report_without_id_or_status_is_refused(client, db):

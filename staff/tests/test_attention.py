@@ -76,6 +76,8 @@ def test_a_processed_callback_is_not_reprocessed(staff_client, mpesa, paybill):
 
 def test_reprocessing_an_unknown_callback_is_404(staff_client, db):
     assert staff_client.post("/attention/receipts/999999/reprocess/").status_code == 404
+    assert not CallbackReceipt.objects.exists()
+    assert not Payment.objects.exists()
 
 
 def test_it_lists_conflicting_redeliveries_with_what_differs(staff_client, mpesa, paybill):
