@@ -44,10 +44,12 @@ def c2b_callback(request: HttpRequest, token: str, kind: str) -> JsonResponse:
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
 
-    body = _read_limited(request, settings.C2B_MAX_BODY_BYTES)
+    limit = settings.C2B_MAX_BODY_BYTES
+    body = _read_limited(request, limit)
     if body is None:
         return JsonResponse(
-            {"ResultCode": 1, "ResultDesc": "Body larger than 64 KiB; not stored."}, status=413
+            {"ResultCode": 1, "ResultDesc": f"Body larger than {limit // 1024} KiB; not stored."},
+            status=413,
         )
 
     try:

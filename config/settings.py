@@ -193,6 +193,8 @@ if not C2B_CALLBACK_TOKENS and not DEBUG:
         "callback URLs (python -c 'import secrets; print(secrets.token_urlsafe(32))')."
     )
 C2B_CALLBACK_BASE_URL = env_str("C2B_CALLBACK_BASE_URL", "http://127.0.0.1:8000")
+# The largest callback body stored (413 beyond, nothing written); M-Pesa's are under 1 KiB. The
+# proxy in front must allow at least this much (docs/operations.md: client_max_body_size).
 C2B_MAX_BODY_BYTES = 64 * 1024
 # The capture worker (manage.py capture_worker): confirmations per transaction, and how long an
 # idle worker waits before looking again (the most a payment waits after M-Pesa's callback).

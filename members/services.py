@@ -49,11 +49,6 @@ def _payer_phone_hash(msisdn: str) -> str | None:
     return phone_hash(number) if number else None
 
 
-def payment_member_match(*, payment: Payment) -> MemberMatch:
-    """Match one payment (see ``payments_member_match``)."""
-    return payments_member_match(payments=[payment])[0]
-
-
 def payments_member_match(*, payments: list[Payment]) -> list[MemberMatch]:
     """Link each payment to its member (or record that none matched) and say which rule did it.
 
