@@ -162,7 +162,10 @@ class CallbackReceipt(models.Model):
     source_ip = models.GenericIPAddressField(null=True, blank=True)
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
     trans_id = models.CharField(
-        max_length=32, blank=True, db_index=True, help_text="TransID, when it could be read."
+        max_length=_max_length("trans_id"),
+        blank=True,
+        db_index=True,
+        help_text="TransID, when it could be read.",
     )
     error = models.TextField(
         blank=True, help_text="Why processing failed, in words staff can act on."
@@ -228,11 +231,13 @@ class ValidationDecision(models.Model):
     receipt = models.OneToOneField(
         CallbackReceipt, on_delete=models.PROTECT, related_name="validation_decision"
     )
-    trans_id = models.CharField(max_length=32, blank=True, db_index=True)
+    trans_id = models.CharField(max_length=_max_length("trans_id"), blank=True, db_index=True)
     shortcode = models.ForeignKey(Shortcode, null=True, blank=True, on_delete=models.PROTECT)
-    business_short_code = models.CharField(max_length=16, blank=True)
+    business_short_code = models.CharField(
+        max_length=_max_length("business_short_code"), blank=True
+    )
     amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    bill_ref_number = models.CharField(max_length=64, blank=True)
+    bill_ref_number = models.CharField(max_length=_max_length("bill_ref_number"), blank=True)
     accepted = models.BooleanField()
     result_code = models.CharField(max_length=10, help_text="'0' or a C2B000xx rejection code.")
     reason = models.TextField(blank=True, help_text="Why we answered as we did.")

@@ -18,8 +18,8 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
@@ -48,29 +48,40 @@ class C2BField:
     compared: bool = False
 
 
+# Text limits leave room to spare over what M-Pesa sends (../shared/daraja.md): a TransID is 10
+# characters, an account as typed up to 20, "Organization To Organization Transfer" 37, a hashed
+# MSISDN 64, and an organisation paying in puts its whole name in FirstName.
 C2B_FIELDS: tuple[C2BField, ...] = (
     C2BField("TransID", "trans_id", Kind.RECEIPT, max_length=32),
-    C2BField("TransactionType", "transaction_type", Kind.TEXT, max_length=32, compared=True),
+    C2BField("TransactionType", "transaction_type", Kind.TEXT, max_length=100, compared=True),
     C2BField("TransTime", "trans_time", Kind.TIME, compared=True),
     C2BField("TransAmount", "amount", Kind.AMOUNT, compared=True),
     C2BField("BusinessShortCode", "business_short_code", Kind.SHORTCODE, 16, compared=True),
-    C2BField("BillRefNumber", "bill_ref_number", Kind.TEXT, max_length=64, compared=True),
-    C2BField("InvoiceNumber", "invoice_number", Kind.TEXT, max_length=64),
+    C2BField("BillRefNumber", "bill_ref_number", Kind.TEXT, max_length=100, compared=True),
+    C2BField("InvoiceNumber", "invoice_number", Kind.TEXT, max_length=100),
     C2BField("OrgAccountBalance", "org_account_balance", Kind.BALANCE),
-    C2BField("ThirdPartyTransID", "third_party_trans_id", Kind.TEXT, max_length=64),
+    C2BField("ThirdPartyTransID", "third_party_trans_id", Kind.TEXT, max_length=100),
     C2BField("MSISDN", "msisdn", Kind.TEXT, max_length=128, compared=True),
-    C2BField("FirstName", "first_name", Kind.TEXT, max_length=100),
-    C2BField("MiddleName", "middle_name", Kind.TEXT, max_length=100),
-    C2BField("LastName", "last_name", Kind.TEXT, max_length=100),
+    C2BField("FirstName", "first_name", Kind.TEXT, max_length=200),
+    C2BField("MiddleName", "middle_name", Kind.TEXT, max_length=200),
+    C2BField("LastName", "last_name", Kind.TEXT, max_length=200),
 )
 FIELD_BY_ATTR = {f.attr: f for f in C2B_FIELDS}
 KNOWN_KEYS = frozenset(f.key for f in C2B_FIELDS)
 COMPARED_FIELDS = tuple(f for f in C2B_FIELDS if f.compared)
 
 _TRANS_ID = re.compile(r"^[A-Za-z0-9]{1,32}$")
-_SHORTCODE = re.compile(r"^\d{5,7}$")
-_TRANS_TIME = re.compile(r"^\d{14}$")
+_SHORTCODE = re.compile(r"^[0-9]{5,7}$")
+_TRANS_TIME = re.compile(r"^[0-9]{14}$")
+# ASCII digits, an optional decimal point, thousands separators only where they belong.
+_AMOUNT = re.compile(r"^-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?$")
 MAX_AMOUNT = Decimal("9999999999.99")
+# M-Pesa's fields are flat; unknown extra keys are kept, but not nested deeper than this.
+MAX_DEPTH = 32
+# M-Pesa launched in Kenya on 6 March 2007; no real payment is older. Clocks disagree a little,
+# so a time up to a day ahead of ours is believed, and no further.
+MPESA_BEGAN = datetime(2007, 3, 6, tzinfo=EAT)
+MAX_AHEAD = timedelta(days=1)
 
 
 class PayloadError(ValueError):
@@ -114,13 +125,61 @@ def payload_values(payload: C2BPayload) -> dict[str, Any]:
 
 
 def load_json_object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object, refused (``PayloadError``) unless it is unambiguous JSON: no
+    key twice (which amount would be meant?), no NaN or Infinity (not JSON, and no database
+    stores them)."""
     try:
-        data = json.loads(body, parse_float=Decimal)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(
+            body,
+            parse_float=Decimal,
+            parse_constant=_not_a_number,
+            object_pairs_hook=_object_without_repeats,
+        )
+    except PayloadError:
+        raise
+    except RecursionError:
+        raise PayloadError(f"Body is nested deeper than {MAX_DEPTH} levels.") from None
+    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError, and ints over 4300 digits
         raise PayloadError(f"Body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise PayloadError("Body must be a JSON object.")
     return data
+
+
+def _not_a_number(name: str) -> Any:
+    raise PayloadError(f"Body holds {name}, which is not a number JSON allows.")
+
+
+def _object_without_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise PayloadError(f"Key {key!r} appears twice: which value is meant cannot be known.")
+        data[key] = value
+    return data
+
+
+def _check_storable(value: Any, where: str, *, depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise PayloadError(f"Body is nested deeper than {MAX_DEPTH} levels.")
+    if isinstance(value, str):
+        _check_text(value, where)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key, f"A key in {where}")
+            _check_storable(item, key, depth=depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_storable(item, where, depth=depth + 1)
+
+
+def _check_text(text: str, where: str) -> None:
+    if "\x00" in text:
+        raise PayloadError(f"{where} contains a NUL character, which cannot be stored.")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise PayloadError(f"{where} contains text that is not valid Unicode.") from None
 
 
 def extract_trans_id(body: bytes) -> str:
@@ -129,7 +188,7 @@ def extract_trans_id(body: bytes) -> str:
         value = json.loads(body).get("TransID", "")
     except Exception:
         return ""
-    return value[:32] if isinstance(value, str) and _TRANS_ID.match(value) else ""
+    return value.upper() if isinstance(value, str) and _TRANS_ID.match(value) else ""
 
 
 def parse_c2b_body(body: bytes, *, require_time: bool = True) -> C2BPayload:
@@ -138,6 +197,12 @@ def parse_c2b_body(body: bytes, *, require_time: bool = True) -> C2BPayload:
 
 
 def parse_c2b(data: dict[str, Any], *, require_time: bool = True) -> C2BPayload:
+    """A callback body (already decoded) as a typed payload, or ``PayloadError`` saying why not.
+
+    Everything it accepts can be stored: the texts fit their columns and hold no NUL character
+    or lone surrogate, unknown keys nest no deeper than ``MAX_DEPTH``, amounts and times are
+    real. So a confirmation answered "Accepted" is one the capture worker can store."""
+    _check_storable(data, "Body", depth=0)
     trans_id = _receipt(data)
     values: dict[str, Any] = {"trans_id": trans_id}
     try:
@@ -159,7 +224,8 @@ def _receipt(data: dict[str, Any]) -> str:
         raise PayloadError("TransID is missing.")
     if not _TRANS_ID.match(trans_id):
         raise PayloadError(f"TransID {trans_id!r} is not an M-Pesa receipt number.")
-    return trans_id
+    # Receipts are case-insensitive: one receipt is one payment, whatever case it arrives in.
+    return trans_id.upper()
 
 
 def _text(data: dict[str, Any], f: C2BField) -> str:
@@ -208,10 +274,14 @@ def _time(data: dict[str, Any], f: C2BField, *, required: bool) -> datetime | No
     if not isinstance(value, str) or not _TRANS_TIME.match(value.strip()):
         raise PayloadError(f"{f.key} {value!r} is not in the form YYYYMMDDHHmmss.")
     try:
-        local = datetime.strptime(value.strip(), "%Y%m%d%H%M%S")
+        local = datetime.strptime(value.strip(), "%Y%m%d%H%M%S").replace(tzinfo=EAT)
     except ValueError:
         raise PayloadError(f"{f.key} {value!r} is not a real date and time.") from None
-    return local.replace(tzinfo=EAT).astimezone(UTC)
+    if local < MPESA_BEGAN:
+        raise PayloadError(f"{f.key} {value!r} is before M-Pesa existed.")
+    if local > datetime.now(UTC) + MAX_AHEAD:
+        raise PayloadError(f"{f.key} {value!r} is more than a day in the future.")
+    return local.astimezone(UTC)
 
 
 _READERS = {
@@ -225,12 +295,10 @@ _READERS = {
 def _decimal(value: Any, key: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
         raise PayloadError(f"{key} must be a number or a numeric string (got {value!r}).")
-    try:
-        amount = Decimal(str(value).strip().replace(",", ""))
-    except InvalidOperation:
-        raise PayloadError(f"{key} {value!r} is not a number.") from None
-    if not amount.is_finite():
-        raise PayloadError(f"{key} {value!r} is not a number.")
+    text = str(value)
+    if len(text) > 30 or not _AMOUNT.match(text):
+        raise PayloadError(f"{key} {text[:30]!r} is not a number (digits, a decimal point).")
+    amount = Decimal(text.replace(",", ""))
     if amount != amount.quantize(Decimal("0.01")):
         raise PayloadError(f"{key} {value!r} has more than two decimal places.")
     if abs(amount) > MAX_AMOUNT:

@@ -13,6 +13,7 @@ import re
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from c2b.payloads import FIELD_BY_ATTR
 from core.phones import phone_hash, phone_mask, phone_normalise
 
 _WHITESPACE = re.compile(r"\s+")
@@ -133,7 +134,10 @@ class MemberMatch(models.Model):
     )
     rule = models.CharField(max_length=16, choices=Rule.choices, db_index=True)
     account_normalised = models.CharField(
-        max_length=64, blank=True, help_text="The BillRefNumber as compared with member numbers."
+        # As long as the BillRefNumber it is made from.
+        max_length=FIELD_BY_ATTR["bill_ref_number"].max_length,
+        blank=True,
+        help_text="The BillRefNumber as compared with member numbers.",
     )
     note = models.CharField(max_length=255, blank=True, help_text="Anything staff should check.")
     matched_at = models.DateTimeField(auto_now=True)

@@ -92,6 +92,11 @@ def _recipient(payment: Payment, member: Member | None) -> tuple[str, str, str]:
     full = phone_normalise(payment.msisdn)
     if full:
         return full, Source.MSISDN, ""
+    if not payment.msisdn.strip():
+        # An organisation paying in (an employer's check-off, another business) has no phone:
+        # the receipt is for whoever paid, so nobody is sent one. Not a fault.
+        payer = "An organisation" if "organi" in payment.transaction_type.lower() else "The payer"
+        return "", Source.NONE, f"{payer} paid without a phone number: no SMS receipt to send."
     if member is None:
         kind = "hashed" if is_sha256(payment.msisdn) else "masked or missing"
         return "", Source.NONE, f"M-Pesa sent a {kind} payer number and no member matched."

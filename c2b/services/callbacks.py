@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from c2b.models import CallbackReceipt, Shortcode, ValidationDecision
 from c2b.payloads import PayloadError, extract_trans_id, parse_c2b_body
 from c2b.selectors import shortcode_is_known
-from c2b.services.validation_rules import Rejection, validation_check
+from c2b.services.validation_rules import validation_check
 
 logger = logging.getLogger(__name__)
 
@@ -97,22 +97,32 @@ def _receipt_insert_sql(columns: tuple[str, ...]) -> str:
 def callback_receipt_answer(*, receipt: CallbackReceipt) -> CallbackOutcome:
     """What to answer M-Pesa for a stored receipt.
 
-    Database outages propagate as ``DatabaseError``; any other unexpected error is written on the
-    receipt, which stays available for reprocessing.
+    Only a database outage propagates (``DatabaseError``: the view answers 503, never an
+    accept). A value the database refuses is not an outage: the receipt is failed with the
+    traceback and the request refused like an unreadable one. So is a bug, except that a
+    confirmation then answers 500 (ours to fix; the raw request is kept for reprocessing) while
+    a validation, which M-Pesa reads from the body of an HTTP 200, is rejected ``C2B00016``.
     """
     receipt.attempts += 1  # saved only when this answer ends it; a capture attempt follows
+    validation = receipt.kind == CallbackReceipt.Kind.VALIDATION
     try:
-        if receipt.kind == CallbackReceipt.Kind.CONFIRMATION:
-            return _confirmation_check(receipt)
-        return _validation_process(receipt)
-    except DatabaseError as exc:
-        if isinstance(exc, IntegrityError):
-            _receipt_fail(receipt, "Database integrity error while processing.")
-            return CallbackOutcome(500, {"ResultCode": 1, "ResultDesc": "Internal error"})
+        return _validation_process(receipt) if validation else _confirmation_check(receipt)
+    except (DataError, IntegrityError):
+        logger.exception("The database refused a value of callback receipt %s", receipt.pk)
+        reason = "The database refused a value in this request (see traceback)."
+        if validation:
+            return _validation_unreadable(receipt, reason, traceback=traceback.format_exc())
+        return _bad_request(receipt, reason, traceback=traceback.format_exc())
+    except DatabaseError:
         raise
     except Exception:
         logger.exception("Bug while processing callback receipt %s", receipt.pk)
-        _receipt_fail(receipt, "Unexpected error while processing (see traceback).")
+        reason = "Unexpected error while processing (see traceback)."
+        if validation:
+            return _validation_unreadable(receipt, reason, traceback=traceback.format_exc())
+        _receipt_done(
+            receipt, CallbackReceipt.Status.FAILED, error=reason, traceback=traceback.format_exc()
+        )
         return CallbackOutcome(
             500, {"ResultCode": 1, "ResultDesc": "Internal error; the request was kept."}
         )
@@ -151,22 +161,8 @@ def _validation_process(receipt: CallbackReceipt) -> CallbackOutcome:
     try:
         payload = parse_c2b_body(bytes(receipt.body), require_time=False)
     except PayloadError as exc:
-        rejection = Rejection("C2B00016", f"Unreadable validation request: {exc.reason}")
-        with transaction.atomic():
-            ValidationDecision.objects.create(
-                receipt=receipt,
-                trans_id=exc.trans_id,
-                accepted=False,
-                result_code=rejection.code,
-                reason=rejection.reason,
-            )
-            _receipt_done(
-                receipt,
-                CallbackReceipt.Status.FAILED,
-                error=rejection.reason,
-                trans_id=exc.trans_id,
-            )
-        return CallbackOutcome(200, {"ResultCode": rejection.code, "ResultDesc": "Rejected"})
+        reason = f"Unreadable validation request: {exc.reason}"
+        return _validation_unreadable(receipt, reason, trans_id=exc.trans_id)
 
     shortcode = Shortcode.objects.filter(number=payload.business_short_code).first()
     rejection = validation_check(shortcode=shortcode, payload=payload)
@@ -189,11 +185,36 @@ def _validation_process(receipt: CallbackReceipt) -> CallbackOutcome:
     return CallbackOutcome(200, VALIDATION_ACCEPTED)
 
 
+def _validation_unreadable(
+    receipt: CallbackReceipt, reason: str, *, trans_id: str = "", traceback: str = ""
+) -> CallbackOutcome:
+    """Reject with ``C2B00016`` ("other error"), recording the decision and failing the receipt:
+    M-Pesa then declines the payment cleanly instead of applying the shortcode's default."""
+    code = "C2B00016"
+    with transaction.atomic():
+        ValidationDecision.objects.create(
+            receipt=receipt, trans_id=trans_id, accepted=False, result_code=code, reason=reason
+        )
+        _receipt_done(
+            receipt,
+            CallbackReceipt.Status.FAILED,
+            error=reason,
+            trans_id=trans_id,
+            traceback=traceback,
+        )
+    logger.warning("Callback receipt %s needs attention: %s", receipt.pk, reason)
+    return CallbackOutcome(200, {"ResultCode": code, "ResultDesc": "Rejected"})
+
+
 # --- receipt bookkeeping ---------------------------------------------------------------------
 
 
-def _bad_request(receipt: CallbackReceipt, reason: str, *, trans_id: str = "") -> CallbackOutcome:
-    _receipt_done(receipt, CallbackReceipt.Status.FAILED, error=reason, trans_id=trans_id)
+def _bad_request(
+    receipt: CallbackReceipt, reason: str, *, trans_id: str = "", traceback: str = ""
+) -> CallbackOutcome:
+    _receipt_done(
+        receipt, CallbackReceipt.Status.FAILED, error=reason, trans_id=trans_id, traceback=traceback
+    )
     logger.warning("Callback receipt %s needs attention: %s", receipt.pk, reason)
     return CallbackOutcome(400, {"ResultCode": 1, "ResultDesc": f"Rejected: {reason}"})
 
@@ -201,10 +222,3 @@ def _bad_request(receipt: CallbackReceipt, reason: str, *, trans_id: str = "") -
 def _receipt_done(receipt: CallbackReceipt, status: str, **outcome: Any) -> None:
     receipt.mark(status, **outcome)
     receipt.save(update_fields=CallbackReceipt.OUTCOME_FIELDS)
-
-
-def _receipt_fail(receipt: CallbackReceipt, reason: str) -> None:
-    """A bug or a refused value: the reason for staff, the traceback for whoever fixes it."""
-    _receipt_done(
-        receipt, CallbackReceipt.Status.FAILED, error=reason, traceback=traceback.format_exc()
-    )

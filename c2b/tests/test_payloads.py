@@ -69,7 +69,7 @@ def test_fractional_number_amount_is_exact_decimal():
         ({"BusinessShortCode": "12"}, "5 to 7 digit"),
         ({"BusinessShortCode": None}, "5 to 7 digit"),
         ({"FirstName": {"x": 1}}, "FirstName must be text"),
-        ({"BillRefNumber": "A" * 65}, "longer than 64"),
+        ({"BillRefNumber": "A" * 101}, "longer than 100"),
     ],
 )
 def test_unreadable_confirmation_fields_are_refused_with_a_reason(changes, reason):

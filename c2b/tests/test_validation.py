@@ -88,21 +88,46 @@ def test_confirmation_after_a_rejected_validation_is_still_recorded(mpesa, make_
     assert payment.validation.accepted is False
 
 
-def test_decision_the_database_refuses_is_kept_with_its_traceback(mpesa, make_shortcode, payload):
+def test_decision_the_database_refuses_is_rejected_c2b00016_and_kept_with_its_traceback(
+    mpesa, make_shortcode, payload
+):
     from unittest import mock
 
     from django.db import IntegrityError
 
     make_shortcode("600984")
+    real = ValidationDecision.objects.create
+    refusals = [IntegrityError("duplicate key value")]
+
+    def refuse_once(**fields):
+        if refusals:
+            raise refusals.pop()
+        return real(**fields)
+
     with mock.patch(
-        "c2b.services.callbacks.ValidationDecision.objects.create",
-        side_effect=IntegrityError("duplicate key value"),
+        "c2b.services.callbacks.ValidationDecision.objects.create", side_effect=refuse_once
     ):
         response = mpesa.validate(payload("validation_v2"))
 
-    assert response.status_code == 500
-    assert response.json()["ResultDesc"] != "Accepted"
+    # Validation answers HTTP 200 with a code, always: a 500 would let M-Pesa apply the default.
+    assert (response.status_code, response.json()) == (200, reject("C2B00016"))
     receipt = CallbackReceipt.objects.get()
     assert receipt.status == CallbackReceipt.Status.FAILED
-    assert receipt.error == "Database integrity error while processing."
+    assert receipt.error == "The database refused a value in this request (see traceback)."
     assert "IntegrityError: duplicate key value" in receipt.traceback
+    assert ValidationDecision.objects.get().result_code == "C2B00016"
+
+
+def test_a_bug_while_deciding_is_rejected_c2b00016_never_a_500(mpesa, make_shortcode, payload):
+    from unittest import mock
+
+    make_shortcode("600984")
+    with mock.patch(
+        "c2b.services.callbacks.validation_check", side_effect=ZeroDivisionError("bug")
+    ):
+        response = mpesa.validate(payload("validation_v2"))
+
+    assert (response.status_code, response.json()) == (200, reject("C2B00016"))
+    receipt = CallbackReceipt.objects.get()
+    assert receipt.error == "Unexpected error while processing (see traceback)."
+    assert "ZeroDivisionError: bug" in receipt.traceback
