@@ -14,6 +14,9 @@ and the Daraja-specific reading behind them (../shared/daraja.md, "Recovering mi
   unverified: **match Pull records to payments by ``transaction_id``, never by time.**
 - Whether ``msisdn``/``sender`` are masked today is unverified; they are kept as opaque text.
 - ``OffSetValue`` is described both as a row offset and as a page number; see ``sweep``.
+
+Sweep overlapping windows that end a few minutes in the past: a payment landing mid-sweep can
+shift Daraja's pages, and matching on ``transaction_id`` makes the overlap harmless.
 """
 
 from __future__ import annotations
@@ -119,7 +122,8 @@ class PullSweep:
 
     ``complete`` is False when the sweep stopped at its page cap with pages possibly left;
     ``stop_reason`` says why it stopped. ``offset_mode`` is how Daraja read ``OffSetValue`` for
-    this window: ``"row"``, ``"page"``, or ``"unknown"`` when there was no second page to tell.
+    this window: ``"row"``, ``"page"``, ``"unclear"`` (stepped one at a time), or ``"unknown"``
+    when there was no second page to tell.
     ``nothing_found`` means the first page was the ``1001`` answer: sweeps of a shortcode that
     always end this way suggest it is not set up for Pull (check ``message``).
     """
@@ -271,10 +275,13 @@ def sweep(
     """Read every page of a window with ``fetch(offset)``, never looping forever.
 
     ``OffSetValue`` is documented both as a row offset and as a page number, so the first two
-    requests tell which: offset 0, then offset 1. A second page that shares records with the
-    first but is not the same page means rows (offset 1 started one row in): continue from
+    requests tell which: offset 0, then offset 1. A second page that starts with the first
+    page's records less its first one means rows (offset 1 started one row in): continue from
     offset + rows received. A second page with none of the first page's records means pages:
-    continue with offset + 1. (With one record per page the two readings agree.)
+    continue with offset + 1. (With one record per page the two readings agree.) Any other
+    overlap (records shifted by a payment landing mid-sweep, say) is ``"unclear"``: continue
+    with offset + 1, which skips nothing under either reading and at worst costs requests up
+    to the cap. Guessing rows when Daraja meant pages would skip pages silently.
 
     It stops at an empty page (including the 1001 answer), at a page that repeats the previous
     one (same transaction ids, in order: Daraja ignoring the offset or repeating its last page),
@@ -310,12 +317,8 @@ def sweep(
             stop_reason = f"page cap ({max_pages} requests) reached"
             break
         if len(pages) == 2:
-            shared = set(page.transaction_ids) & set(pages[0].transaction_ids)
-            mode = "row" if shared else "page"
-        if mode == "page" or (mode == "unknown" and len(pages) == 1):
-            offset += 1
-        else:
-            offset += page.size
+            mode = _offset_mode(pages[0], page)
+        offset += page.size if mode == "row" else 1
     complete = not stop_reason.startswith("page cap")
     if not complete:
         logger.warning(
@@ -334,6 +337,17 @@ def sweep(
         stop_reason=stop_reason,
         offset_mode=mode,
     )
+
+
+def _offset_mode(first: PullPage, second: PullPage) -> str:
+    """How Daraja read OffSetValue 1, from the pages at offsets 0 and 1."""
+    first_ids, second_ids = first.transaction_ids, second.transaction_ids
+    if not set(first_ids) & set(second_ids):
+        return "page"
+    row_overlap = first_ids[1:]
+    if first.size == len(first_ids) >= 2 and second_ids[: len(row_overlap)] == row_overlap:
+        return "row"
+    return "unclear"
 
 
 def _flatten(items: list[Any]) -> list[Any]:

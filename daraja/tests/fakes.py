@@ -33,9 +33,11 @@ class FakePull:
 
     def __call__(self, offset: int) -> PullPage:
         self.offsets.append(offset)
+        if self.mode == "page, one payment lands" and len(self.offsets) == 2:
+            self.rows.insert(0, record(99_999))  # newest first: every page shifts by one
         if self.mode == "row":
             items = self.rows[offset : offset + self.page_size]
-        elif self.mode == "page":
+        elif self.mode in ("page", "page, one payment lands"):
             items = self.rows[offset * self.page_size : (offset + 1) * self.page_size]
         elif self.mode == "ignores offset":
             items = self.rows[: self.page_size]

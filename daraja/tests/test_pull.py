@@ -13,7 +13,7 @@ from daraja.pull import (
     pull_window,
     sweep,
 )
-from daraja.tests.fakes import END, START, FakePull, everything, ids
+from daraja.tests.fakes import END, START, FakePull, everything, ids, record
 from daraja.tests.payloads import load
 from daraja.values import EAT
 
@@ -261,3 +261,34 @@ def test_one_full_page_and_nothing_after_it():
 def test_a_cap_below_one_is_refused():
     with pytest.raises(InvalidRequest):
         sweep(FakePull(total=1, page_size=1, mode="row"), start=START, end=END, max_pages=0)
+
+
+def scripted(*pages):
+    """A Pull that answers each request with the next of ``pages`` (lists of record numbers)."""
+    offsets = []
+
+    def fetch(offset):
+        offsets.append(offset)
+        numbers = pages[len(offsets) - 1] if len(offsets) <= len(pages) else []
+        if not numbers:
+            return parse_query_reply(load("pull_query_1001"), offset=offset)
+        items = [record(n) for n in numbers]
+        return parse_query_reply({"ResponseCode": "1000", "Response": [items]}, offset=offset)
+
+    return fetch, offsets
+
+
+def test_an_overlap_that_fits_neither_reading_steps_one_at_a_time_and_skips_nothing():
+    # Page numbers, but a payment landed between the first two requests and shifted them.
+    fetch, offsets = scripted([1, 2, 3], [3, 4, 5], [6, 7, 8], [9])
+    result = sweep(fetch, start=START, end=END)
+    assert result.offset_mode == "unclear"
+    assert offsets == [0, 1, 2, 3, 4]
+    assert ids(result) == everything(9)
+
+
+def test_a_first_page_of_one_record_cannot_show_rows():
+    fetch, offsets = scripted([1], [1, 2], [3])
+    result = sweep(fetch, start=START, end=END)
+    assert result.offset_mode == "unclear" and offsets == [0, 1, 2, 3]
+    assert ids(result) == everything(3)

@@ -114,3 +114,18 @@ def test_a_sweep_never_makes_more_requests_than_its_cap(total, page_size, max_pa
     assert len(set(ids(result))) == len(result.records)
     if mode == "endless":
         assert not result.complete
+
+
+@PARSER
+@given(
+    total=st.integers(min_value=0, max_value=60),
+    # With two records a page, a shifted page-number page looks exactly like a row offset; real
+    # pages are far larger (the emulator's default is 100).
+    page_size=st.integers(min_value=3, max_value=10),
+)
+def test_a_payment_landing_mid_sweep_makes_no_record_go_missing(total, page_size):
+    daraja = FakePull(total=total, page_size=page_size, mode="page, one payment lands")
+    result = sweep(daraja, start=START, end=END)
+
+    assert set(everything(total)) <= set(ids(result))
+    assert result.complete
