@@ -1,4 +1,7 @@
-"""Pull Transactions and Transaction Status through the client, mocked at HTTP with real shapes."""
+"""Pull Transactions and Transaction Status through the client, mocked at HTTP with real shapes.
+
+Self-contained (its own fixtures and error replies), so it does not depend on where the
+project's shared test helpers live."""
 
 import json
 import logging
@@ -9,10 +12,9 @@ import pytest
 import respx
 from django.core.cache import cache
 
-from conftest import daraja_error
 from daraja.client import DarajaClient
 from daraja.errors import DarajaError, InvalidRequest
-from daraja.tests.payloads import load
+from daraja.tests.payloads import gateway_error, load
 from daraja.values import EAT
 
 BASE = "https://daraja.test"
@@ -111,7 +113,7 @@ def test_pull_register_error_masks_the_number_it_refuses(client):
 
 def test_pull_register_gateway_error_is_a_daraja_error(daraja, client):
     daraja.post("/pulltransactions/v1/register").mock(
-        return_value=daraja_error(400, "400.002.02", "Bad Request - Invalid CallBackURL")
+        return_value=gateway_error(400, "400.002.02", "Bad Request - Invalid CallBackURL")
     )
     with pytest.raises(DarajaError, match="Invalid CallBackURL") as exc:
         client.pull_register(
@@ -173,7 +175,7 @@ def test_pull_query_gets_a_fresh_token_once_when_daraja_refuses_it(daraja, clien
     )
     route = daraja.post("/pulltransactions/v1/query").mock(
         side_effect=[
-            daraja_error(401, "401.002.01", "Error Occurred - Invalid Access Token - stale"),
+            gateway_error(401, "401.002.01", "Error Occurred - Invalid Access Token - stale"),
             httpx.Response(200, json=load("pull_query_page")),
         ]
     )
@@ -340,7 +342,7 @@ def test_transaction_status_refuses_blank_required_fields_before_calling(daraja,
 
 def test_a_product_not_enabled_answers_404_even_with_a_fresh_token(daraja, client):
     route = daraja.post("/mpesa/transactionstatus/v1/query").mock(
-        return_value=daraja_error(404, "404.001.03", "Invalid Access Token")
+        return_value=gateway_error(404, "404.001.03", "Invalid Access Token")
     )
     with pytest.raises(DarajaError, match="not enabled on the Daraja app") as exc:
         status(client)
@@ -350,7 +352,7 @@ def test_a_product_not_enabled_answers_404_even_with_a_fresh_token(daraja, clien
 
 def test_an_error_code_with_http_200_is_still_an_error(daraja, client):
     daraja.post("/mpesa/transactionstatus/v1/query").mock(
-        return_value=daraja_error(200, "500.001.1001", "Unable to lock subscriber")
+        return_value=gateway_error(200, "500.001.1001", "Unable to lock subscriber")
     )
     with pytest.raises(DarajaError, match="Unable to lock subscriber") as exc:
         status(client)
@@ -359,7 +361,7 @@ def test_an_error_code_with_http_200_is_still_an_error(daraja, client):
 
 def test_a_bad_request_names_the_field(daraja, client):
     daraja.post("/mpesa/transactionstatus/v1/query").mock(
-        return_value=daraja_error(400, "400.002.02", "Bad Request - Invalid PartyA")
+        return_value=gateway_error(400, "400.002.02", "Bad Request - Invalid PartyA")
     )
     with pytest.raises(DarajaError, match="Invalid PartyA"):
         status(client)
@@ -378,7 +380,7 @@ def test_a_non_zero_response_code_is_an_error(daraja, client):
 def test_the_credential_never_reaches_the_logs(daraja, client, caplog):
     daraja.post("/mpesa/transactionstatus/v1/query").mock(
         side_effect=[
-            daraja_error(401, "401.002.01", "Invalid Access Token"),
+            gateway_error(401, "401.002.01", "Invalid Access Token"),
             httpx.Response(200, json=load("status_ack")),
         ]
     )

@@ -19,3 +19,12 @@ def _read(name: str) -> Any:
 def load(name: str) -> Any:
     """A fresh copy of ``<name>.json``, safe to change."""
     return copy.deepcopy(_read(name))
+
+
+def gateway_error(status: int, code: str, message: str) -> Any:
+    """A reply in the gateway's error envelope, as Daraja sends every error."""
+    import httpx
+
+    return httpx.Response(
+        status, json={"requestId": "16813-1590513-1", "errorCode": code, "errorMessage": message}
+    )
