@@ -1,3 +1,10 @@
+"""Errors from the Daraja door, each with a message a person can act on.
+
+``DarajaError`` is a failed call (or a request we refuse to send: ``InvalidRequest``);
+``ResultParseError`` is an asynchronous result body we cannot read; ``CallbackURLRejected`` is a
+URL Safaricom would refuse.
+"""
+
 from __future__ import annotations
 
 # Daraja error codes, with what a person should do about them (../shared/daraja.md).
@@ -13,7 +20,9 @@ _ADVICE = {
     "500.003.03": "The Daraja app's quota is used up: try again later or raise it with Safaricom.",
     "401.003.01": "No API product match: the Daraja app is not entitled to this API, or to this "
     "version of it. Switch the shortcode's API version (v1/v2) or add the product to the app.",
-    "404.001.03": "Daraja says the access token is invalid or expired.",
+    "404.001.03": "Daraja says the access token is invalid or expired; if a fresh token gets the "
+    "same answer, this API (for example Transaction Status or Pull Transactions) is probably not "
+    "enabled on the Daraja app: add the product to the app in the Daraja portal.",
     "400.003.01": "Daraja says the access token is invalid.",
     "401.002.01": "Daraja says the access token is invalid.",
 }
@@ -41,8 +50,18 @@ class DarajaError(Exception):
     @classmethod
     def from_response(cls, http_status: int, body: object) -> DarajaError:
         data = body if isinstance(body, dict) else {}
-        code = str(data.get("errorCode") or data.get("ResponseCode") or "")
-        said = str(data.get("errorMessage") or data.get("ResponseDescription") or "").strip()
+        # The gateway's envelope says errorCode/errorMessage; the APIs themselves answer HTTP 200
+        # with ResponseCode (Pull register: ResponseStatus) and ResponseDescription (Pull
+        # query: ResponseMessage).
+        code = str(
+            data.get("errorCode") or data.get("ResponseCode") or data.get("ResponseStatus") or ""
+        ).strip()
+        said = str(
+            data.get("errorMessage")
+            or data.get("ResponseDescription")
+            or data.get("ResponseMessage")
+            or ""
+        ).strip()
         advice = _ADVICE.get(code)
         if advice:
             message = f"{advice} (Daraja {code}: {said})" if said else f"{advice} (Daraja {code})"
@@ -61,6 +80,25 @@ class DarajaError(Exception):
     @property
     def is_invalid_token(self) -> bool:
         return self.code in INVALID_TOKEN_CODES
+
+
+class InvalidRequest(DarajaError, ValueError):
+    """A request we refuse to send, because Daraja would refuse it or answer it misleadingly.
+
+    Nothing was sent. It is a ``DarajaError`` (callers handling failed calls see it) and a
+    ``ValueError`` (it is the caller's arguments that are wrong).
+    """
+
+
+class ResultParseError(ValueError):
+    """A body on our ResultURL/QueueTimeOutURL that is not a Daraja result we can read.
+
+    ``reason`` says what is wrong, without echoing the body (it may carry phone numbers).
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class CallbackURLRejected(ValueError):
