@@ -336,9 +336,10 @@ def dashboard(*, now: datetime | None = None) -> Dashboard:
     health = []
     threshold = settings.STAFF_SILENCE_WARNING_MINUTES
     for shortcode in Shortcode.objects.order_by("number"):
+        # When we stored it, not the time the payer's side claims (staff migration 0002).
         last = (
             Payment.objects.filter(shortcode=shortcode)
-            .order_by("-trans_time")
+            .order_by("-created_at")
             .values_list("created_at", flat=True)
             .first()
         )

@@ -156,3 +156,12 @@ def test_bad_staff_settings_stop_the_app_naming_the_variable(env, message):
     result = start_django(DJANGO_DEBUG="true", **env)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_the_pulse_is_when_payments_were_received_not_the_time_the_payer_claims(make_payment):
+    received = make_payment(at="2026-11-27 13:30:00")
+    claims_later = make_payment(at="2026-11-28 09:00:00")  # claims a later time, arrived first
+    type(received).objects.filter(pk=received.pk).update(created_at=eat("2026-11-27 13:30:02"))
+    type(received).objects.filter(pk=claims_later.pk).update(created_at=eat("2026-11-27 13:00:00"))
+    [health] = [h for h in dashboard(now=NOW).shortcodes if h.shortcode.number == "600984"]
+    assert health.last_received_at == eat("2026-11-27 13:30:02")
