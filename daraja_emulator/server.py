@@ -25,6 +25,7 @@ from daraja_emulator import c2b, control, errors, pull, status
 from daraja_emulator.clock import Clock
 from daraja_emulator.settings import Settings
 from daraja_emulator.state import EmulatorState
+from daraja_emulator.statement import XLSX_CONTENT_TYPE
 
 MAX_BODY = 1024 * 1024
 
@@ -109,6 +110,17 @@ def statement_csv(state: EmulatorState, request: Request, params: dict[str, str]
     )
 
 
+def statement_xlsx(state: EmulatorState, request: Request, params: dict[str, str]) -> Response:
+    data = control.statement_xlsx(state, request.query)
+    name = f"statement-{request.query['shortcode']}.xlsx"
+    return Response(
+        200,
+        data,
+        content_type=XLSX_CONTENT_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
 VERSION = r"(?P<version>v1|v2)"
 ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", r"/oauth/v1/generate", oauth),
@@ -126,7 +138,15 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", r"/emulator/ledger", control_api(control.ledger, query=True)),
     ("POST", r"/emulator/ledger", control_api(control.insert_ledger, body=True)),
     ("GET", r"/emulator/ledger/(?P<trans_id>[A-Za-z0-9]+)", control_api(control.ledger_entry)),
+    (
+        "POST",
+        r"/emulator/ledger/(?P<trans_id>[A-Za-z0-9]+)/reverse",
+        control_api(control.reverse, body=True),
+    ),
+    ("POST", r"/emulator/transfer", control_api(control.transfer, body=True)),
+    ("GET", r"/emulator/lines", control_api(control.lines, query=True)),
     ("GET", r"/emulator/statement\.csv", statement_csv),
+    ("GET", r"/emulator/statement\.xlsx", statement_xlsx),
     ("POST", r"/emulator/simulate", control_api(control.simulate, body=True)),
     ("GET", r"/emulator/scenario", control_api(control.list_scenarios)),
     ("POST", r"/emulator/scenario", control_api(control.start, body=True)),
