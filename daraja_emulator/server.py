@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 from urllib.parse import parse_qsl, urlsplit
 
-from daraja_emulator import c2b, control, errors, pull, status
+from daraja_emulator import c2b, control, errors, pull, security, status
 from daraja_emulator.clock import Clock
 from daraja_emulator.settings import Settings
 from daraja_emulator.state import EmulatorState
@@ -121,6 +121,21 @@ def statement_xlsx(state: EmulatorState, request: Request, params: dict[str, str
     )
 
 
+def certificate(state: EmulatorState, request: Request, params: dict[str, str]) -> Response:
+    """The certificate whose public key encrypts SecurityCredential, as Safaricom publishes
+    its own for each environment."""
+    try:
+        pair = security.key_pair(state.settings.key_dir)
+    except security.CredentialKeyUnavailable as exc:
+        raise errors.ApiError(500, "emulator.500", str(exc)) from exc
+    return Response(
+        200,
+        pair.certificate_pem,
+        content_type="application/x-pem-file",
+        headers={"Content-Disposition": 'attachment; filename="daraja-emulator-cert.pem"'},
+    )
+
+
 VERSION = r"(?P<version>v1|v2)"
 ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", r"/oauth/v1/generate", oauth),
@@ -152,6 +167,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("POST", r"/emulator/scenario", control_api(control.start, body=True)),
     ("GET", r"/emulator/scenario/(?P<id>[\w-]+)", control_api(control.scenario_progress)),
     ("GET", r"/emulator/deliveries", control_api(control.result_deliveries)),
+    ("GET", r"/emulator/certificate\.pem", certificate),
     ("GET", r"/emulator/clock", control_api(lambda state: control.clock(state, None))),
     ("POST", r"/emulator/clock", control_api(control.clock, body=True)),
 ]
@@ -298,6 +314,10 @@ class Emulator:
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
         self._thread.start()
+        # The SecurityCredential key pair, made now so the first status query does not wait.
+        threading.Thread(
+            target=security.warm_up, args=(self.state.settings.key_dir,), daemon=True
+        ).start()
         return self
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
