@@ -275,6 +275,30 @@ def test_unknown_receipt_gets_a_non_zero_string_result_code(
     assert reference_items(result)[0]["Key"] == "QueueTimeoutURL"
 
 
+def test_a_reversed_payment_is_still_found_completed(daraja: Daraja, receiver: Receiver) -> None:
+    tx = daraja.pay()
+    daraja.control("POST", f"/ledger/{tx['trans_id']}/reverse")
+    [result] = status_of(daraja, receiver, TransactionID=tx["trans_id"])
+    assert parameters(result)["TransactionStatus"] == "Completed"
+
+
+def test_a_failed_attempt_is_not_found_by_status(daraja: Daraja, receiver: Receiver) -> None:
+    attempt = daraja.control(
+        "POST",
+        "/ledger",
+        {
+            "ShortCode": SHORTCODE,
+            "CommandID": "CustomerPayBillOnline",
+            "Amount": 10,
+            "Msisdn": "254708374149",
+            "BillRefNumber": "M1001",
+            "transaction_status": "Declined",
+        },
+    ).json()
+    [result] = status_of(daraja, receiver, TransactionID=attempt["trans_id"])
+    assert result["ResultCode"] == "R000002"
+
+
 def test_rejected_payment_is_not_found_by_status(daraja: Daraja, receiver: Receiver) -> None:
     daraja.configure(external_validation=True)
     daraja.register(receiver)
