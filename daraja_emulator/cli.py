@@ -15,8 +15,9 @@ from typing import Any
 
 import httpx
 
+from daraja_emulator.security import CredentialKeyUnavailable, encrypt
 from daraja_emulator.server import Emulator
-from daraja_emulator.settings import ConfigError, Settings
+from daraja_emulator.settings import DEFAULT_INITIATOR_PASSWORD, ConfigError, Settings
 
 
 def _serve_parser() -> argparse.ArgumentParser:
@@ -57,6 +58,11 @@ def _serve_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--default-api-version", choices=("v1", "v2"), help="for new shortcodes")
     parser.add_argument("--seed", type=int, help="seed for payer-name randomness")
+    parser.add_argument(
+        "--key-dir",
+        help="directory holding the SecurityCredential key pair (created if missing); "
+        "default: a new pair per process",
+    )
     parser.add_argument("--quiet", action="store_true", help="no request log on stderr")
     return parser
 
@@ -78,6 +84,7 @@ def build_settings(args: argparse.Namespace, environ: dict[str, str]) -> Setting
         "result_delay": args.result_delay,
         "pull_page_size": args.pull_page_size,
         "seed": args.seed,
+        "key_dir": args.key_dir,
     }
     for name, value in flags.items():
         if value is not None:
@@ -204,10 +211,33 @@ def scenario(argv: Sequence[str]) -> int:
     return 0 if progress["status"] != "failed" else 1
 
 
+def credential(argv: Sequence[str]) -> int:
+    """Print the SecurityCredential for a password, made with a running emulator's certificate
+    (what an app does with Safaricom's): for curl and demos."""
+    parser = argparse.ArgumentParser(
+        prog="python -m daraja_emulator credential",
+        description="Encrypt an initiator password with the emulator's certificate.",
+    )
+    parser.add_argument("--url", default="http://127.0.0.1:8001", help="emulator base URL")
+    parser.add_argument("--password", default=DEFAULT_INITIATOR_PASSWORD)
+    args = parser.parse_args(argv)
+    try:
+        with httpx.Client(trust_env=False, timeout=30) as client:
+            reply = client.get(f"{args.url.rstrip('/')}/emulator/certificate.pem")
+        reply.raise_for_status()
+        print(encrypt(reply.content, args.password))
+    except (httpx.HTTPError, CredentialKeyUnavailable, ValueError) as exc:
+        print(f"daraja-emulator: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] == "scenario":
         return scenario(args[1:])
+    if args and args[0] == "credential":
+        return credential(args[1:])
     if args and args[0] == "serve":
         args = args[1:]
     return serve(args)

@@ -51,11 +51,6 @@ def mpesa_timestamp(moment: datetime) -> str:
     return to_eat(moment).strftime("%Y%m%d%H%M%S")
 
 
-def portal_timestamp(moment: datetime) -> str:
-    """``DD-MM-YYYY HH:MM:SS`` in EAT, as in Org-portal statements."""
-    return to_eat(moment).strftime("%d-%m-%Y %H:%M:%S")
-
-
 def parse_local(value: str, *, end_of_day: bool = False) -> datetime:
     """Parse a user-supplied time. Naive values are EAT; a bare date means its start (or its
     last second with ``end_of_day``). Accepts ``YYYYMMDDHHmmss`` too. Raises ValueError."""

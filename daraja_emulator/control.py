@@ -7,15 +7,34 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from daraja_emulator import errors, fields, statement
 from daraja_emulator.c2b import parse_payment
 from daraja_emulator.clock import parse_local, to_eat
+from daraja_emulator.ledger import (
+    ACCOUNT_NAMES,
+    ACCOUNTS,
+    FAILED_STATUSES,
+    PORTAL_COMPLETED,
+    SETTLEMENT,
+    TX_STATUSES,
+    UTILITY,
+    ZERO,
+    LedgerError,
+)
 from daraja_emulator.payers import Payer
 from daraja_emulator.payments import PaymentRequest, start_payment
 from daraja_emulator.scenario import ScenarioSpec, start_scenario
-from daraja_emulator.settings import API_VERSIONS, SHORTCODE_RE, ConfigError, Faults
+from daraja_emulator.settings import (
+    API_VERSIONS,
+    SHORTCODE_RE,
+    ConfigError,
+    Faults,
+    ShortcodeSettings,
+    parse_money,
+)
 from daraja_emulator.state import EmulatorState
 
 VERSION = "1.0"
@@ -25,6 +44,7 @@ _SIMULATE_EXTRAS = {
     "wait", "wait_timeout",
 }  # fmt: skip
 _SIMULATE_FIELDS = {"ShortCode", "CommandID", "Amount", "Msisdn", "BillRefNumber"}
+_STATEMENT_QUERY = {"shortcode", "since", "until", "account"} | statement.Format.parameters()
 
 
 def control_error(message: str, status: int = 400) -> errors.ApiError:
@@ -85,16 +105,49 @@ def reset(state: EmulatorState) -> dict[str, Any]:
     return {"status": "reset"}
 
 
+def _openings(settings: ShortcodeSettings) -> dict[str, Decimal]:
+    return {UTILITY: settings.opening_balance, SETTLEMENT: ZERO}
+
+
+def _balances(state: EmulatorState, number: str, settings: ShortcodeSettings) -> dict[str, str]:
+    return {
+        account: f"{state.ledger.balance(number, opening, account):.2f}"
+        for account, opening in _openings(settings).items()
+    }
+
+
 def ledger(state: EmulatorState, query: dict[str, str]) -> dict[str, Any]:
     shortcode = query.get("shortcode") or None
-    txs = state.ledger.transactions(shortcode, query.get("status") or None)
+    status = query.get("status") or None
+    if status is not None and status not in TX_STATUSES:
+        raise control_error(f"status must be one of {', '.join(TX_STATUSES)}")
+    txs = state.ledger.transactions(shortcode, status)
     with state.lock:
-        balances = {
-            number: f"{state.ledger.balance(number, entry.settings.opening_balance):.2f}"
+        accounts = {
+            number: _balances(state, number, entry.settings)
             for number, entry in state.shortcodes.items()
             if shortcode is None or number == shortcode
         }
-    return {"transactions": state.ledger.snapshot(txs), "balances": balances}
+    return {
+        "transactions": state.ledger.snapshot(txs),
+        "balances": {number: both[UTILITY] for number, both in accounts.items()},
+        "accounts": accounts,
+    }
+
+
+def lines(state: EmulatorState, query: dict[str, str]) -> dict[str, Any]:
+    """Every line on a shortcode's accounts, oldest first, each with its account's balance."""
+    number = query.get("shortcode", "")
+    if not SHORTCODE_RE.match(number):
+        raise control_error("lines needs ?shortcode=NNNNNN")
+    account = query.get("account") or None
+    if account is not None and account not in ACCOUNTS:
+        raise control_error(f"account must be one of {', '.join(ACCOUNTS)}")
+    found = state.ledger.lines(number, (account,) if account else ACCOUNTS)
+    return {
+        "lines": state.ledger.line_snapshot(found),
+        "balances": _balances(state, number, state.settings_for(number)),
+    }
 
 
 def ledger_entry(state: EmulatorState, trans_id: str) -> dict[str, Any]:
@@ -104,8 +157,10 @@ def ledger_entry(state: EmulatorState, trans_id: str) -> dict[str, Any]:
     return state.ledger.snapshot([tx])[0]
 
 
-def _payment_request(state: EmulatorState, body: dict[str, Any], source: str) -> PaymentRequest:
-    unknown = sorted(set(body) - _SIMULATE_FIELDS - _SIMULATE_EXTRAS)
+def _payment_request(
+    state: EmulatorState, body: dict[str, Any], source: str, extras: frozenset[str] = frozenset()
+) -> PaymentRequest:
+    unknown = sorted(set(body) - _SIMULATE_FIELDS - _SIMULATE_EXTRAS - extras)
     if unknown:
         raise control_error(f"unknown key(s) {', '.join(unknown)}")
     number = fields.shortcode(body)
@@ -151,12 +206,28 @@ def _payment_request(state: EmulatorState, body: dict[str, Any], source: str) ->
         request.trans_time = _time(body["trans_time"], "trans_time")
     trans_id = body.get("trans_id")
     if trans_id is not None:
-        if not isinstance(trans_id, str) or not _RECEIPT_RE.match(trans_id):
-            raise control_error("trans_id must be 10 upper-case letters or digits")
-        if not state.ledger.reserve_trans_id(trans_id):
-            raise control_error(f"trans_id {trans_id} was already used", 409)
-        request.trans_id = trans_id
+        request.trans_id = _reserve(state, trans_id)
     return request
+
+
+def _reserve(state: EmulatorState, trans_id: Any) -> str:
+    if not isinstance(trans_id, str) or not _RECEIPT_RE.match(trans_id):
+        raise control_error("trans_id must be 10 upper-case letters or digits")
+    if not state.ledger.reserve_trans_id(trans_id):
+        raise control_error(f"trans_id {trans_id} was already used", 409)
+    return trans_id
+
+
+def _receipt(state: EmulatorState, body: dict[str, Any], at: datetime) -> str:
+    if body.get("trans_id") is not None:
+        return _reserve(state, body["trans_id"])
+    return state.ledger.new_trans_id(at)
+
+
+def _check_keys(body: dict[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise control_error(f"unknown key(s) {', '.join(unknown)}; allowed: {sorted(allowed)}")
 
 
 def _time(value: Any, name: str, *, end_of_day: bool = False) -> datetime:
@@ -191,20 +262,108 @@ def simulate(state: EmulatorState, body: dict[str, Any]) -> dict[str, Any]:
 
 def insert_ledger(state: EmulatorState, body: dict[str, Any]) -> dict[str, Any]:
     """A completed payment that never produced callbacks, at any time (``trans_time``): how
-    tests put records into Pull's 48-hour window, or outside it."""
-    request = _payment_request(state, body, "ledger")
+    tests put records into Pull's 48-hour window, or outside it. With ``transaction_status``
+    Failed, Cancelled or Declined: an attempt that moved no money, for the statement."""
+    request = _payment_request(state, body, "ledger", frozenset({"transaction_status"}))
+    status = body.get("transaction_status", PORTAL_COMPLETED)
+    if status not in (PORTAL_COMPLETED, *FAILED_STATUSES):
+        raise control_error(
+            f"transaction_status must be one of {', '.join((PORTAL_COMPLETED, *FAILED_STATUSES))}"
+        )
     request.deliver = False
+    request.failed_status = None if status == PORTAL_COMPLETED else status
     tx = start_payment(state, request)
     return state.ledger.snapshot([tx])[0]
 
 
-def statement_csv(state: EmulatorState, query: dict[str, str]) -> str:
+def reverse(state: EmulatorState, trans_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Safaricom reverses a completed payment (what its support does on a customer's claim)."""
+    _check_keys(body, {"trans_time", "trans_id"})
+    tx = state.ledger.get(trans_id)
+    if tx is None:
+        raise control_error(f"unknown transaction {trans_id}", 404)
+    at = _time(body["trans_time"], "trans_time") if body.get("trans_time") else state.clock.now()
+    settings = state.settings_for(tx.shortcode)
+    receipt = _receipt(state, body, at)
+    try:
+        line = state.ledger.reverse(tx, at, receipt, opening_balance=settings.opening_balance)
+    except LedgerError as exc:
+        raise control_error(str(exc), 409) from exc
+    return {
+        "reversal": state.ledger.line_snapshot([line])[0],
+        "transaction": state.ledger.snapshot([tx])[0],
+    }
+
+
+def transfer(state: EmulatorState, body: dict[str, Any]) -> dict[str, Any]:
+    """Move money between the organisation's own accounts; by default a sweep of the whole
+    Utility Account balance to the Organization Settlement Account."""
+    _check_keys(body, {"shortcode", "amount", "from", "to", "trans_time", "trans_id"})
+    number = str(body.get("shortcode", ""))
+    if not SHORTCODE_RE.match(number):
+        raise control_error("shortcode must be 5 to 7 digits")
+    source, target = body.get("from", UTILITY), body.get("to", SETTLEMENT)
+    if source not in ACCOUNTS or target not in ACCOUNTS or source == target:
+        raise control_error(f"from and to must be two different accounts among {ACCOUNTS}")
+    with state.lock:
+        settings = state.shortcode(number).settings
+    openings = _openings(settings)
+    if body.get("amount") is None:
+        amount = state.ledger.balance(number, openings[source], source)
+    else:
+        try:
+            amount = parse_money(body["amount"], "amount")
+        except ConfigError as exc:
+            raise control_error(str(exc)) from exc
+        if amount <= 0:
+            raise control_error("amount must be more than 0.00")
+    if amount <= 0:
+        raise control_error(f"nothing to transfer from the {ACCOUNT_NAMES[source]}", 409)
+    at = _time(body["trans_time"], "trans_time") if body.get("trans_time") else state.clock.now()
+    receipt = _receipt(state, body, at)
+    try:
+        moved = state.ledger.transfer(
+            number, amount, source, target, at, receipt, openings=openings
+        )
+    except LedgerError as exc:
+        raise control_error(str(exc), 409) from exc
+    return {
+        "receipt": receipt,
+        "lines": state.ledger.line_snapshot(moved),
+        "balances": _balances(state, number, settings),
+    }
+
+
+def _statement(
+    state: EmulatorState, query: dict[str, str]
+) -> tuple[statement.Statement, statement.Format]:
+    unknown = sorted(set(query) - _STATEMENT_QUERY)
+    if unknown:
+        raise control_error(
+            f"unknown parameter(s) {', '.join(unknown)}; allowed: {sorted(_STATEMENT_QUERY)}"
+        )
     number = query.get("shortcode", "")
     if not SHORTCODE_RE.match(number):
-        raise control_error("statement.csv needs ?shortcode=NNNNNN")
+        raise control_error("the statement needs ?shortcode=NNNNNN")
+    account = query.get("account") or UTILITY
+    if account not in statement.STATEMENT_ACCOUNTS:
+        raise control_error(f"account must be one of {', '.join(statement.STATEMENT_ACCOUNTS)}")
+    try:
+        fmt = statement.Format.from_query(query)
+    except ValueError as exc:
+        raise control_error(str(exc)) from exc
     since = _time(query["since"], "since") if query.get("since") else None
     until = _time(query["until"], "until", end_of_day=True) if query.get("until") else None
-    return statement.render(state, number, since, until)
+    built = statement.build(state, number, account=account, since=since, until=until)
+    return built, fmt
+
+
+def statement_csv(state: EmulatorState, query: dict[str, str]) -> str:
+    return statement.to_csv(*_statement(state, query))
+
+
+def statement_xlsx(state: EmulatorState, query: dict[str, str]) -> bytes:
+    return statement.to_xlsx(*_statement(state, query))
 
 
 def start(state: EmulatorState, body: dict[str, Any]) -> dict[str, Any]:

@@ -29,7 +29,8 @@ def invalid_grant_type() -> ApiError:
 
 
 def invalid_access_token() -> ApiError:
-    return ApiError(401, "404.001.03", "Invalid Access Token")
+    """Reported from production with HTTP 404 (the code's own prefix), not 401."""
+    return ApiError(404, "404.001.03", "Invalid Access Token")
 
 
 def no_apiproduct_match() -> ApiError:

@@ -37,6 +37,9 @@ class PaymentRequest:
     trans_id: str | None = None
     # False: the control API's direct ledger insert; completes at once and sends nothing.
     deliver: bool = True
+    # With deliver=False: "Failed", "Cancelled" or "Declined" records an attempt that moved no
+    # money instead of a completed payment.
+    failed_status: str | None = None
 
 
 def start_payment(state: EmulatorState, request: PaymentRequest) -> Transaction:
@@ -50,7 +53,8 @@ def start_payment(state: EmulatorState, request: PaymentRequest) -> Transaction:
     version = request.api_version or (
         registration.api_version if registration else settings.api_version
     )
-    initiated_at = request.trans_time or state.clock.now()
+    now = state.clock.now()
+    initiated_at = request.trans_time or now
     tx = Transaction(
         trans_id=request.trans_id or state.ledger.new_trans_id(initiated_at),
         shortcode=settings.shortcode,
@@ -64,10 +68,21 @@ def start_payment(state: EmulatorState, request: PaymentRequest) -> Transaction:
         msisdn_in_callbacks=request.msisdn_in_callbacks or callback_msisdn(payer.msisdn, version),
         faults=settings.faults.merged(request.faults),
         source=request.source,
+        clock_shift=initiated_at - now,
     )
     state.ledger.add(tx)
     if not request.deliver:
-        state.ledger.complete(tx, initiated_at, settings.opening_balance)
+        if request.failed_status:
+            state.ledger.fail(
+                tx, initiated_at, request.failed_status, opening_balance=settings.opening_balance
+            )
+        else:
+            state.ledger.complete(
+                tx,
+                lambda: initiated_at,
+                opening_balance=settings.opening_balance,
+                tariff=settings.payment_charge,
+            )
         state.ledger.note(tx, "inserted through the control API: no callbacks")
         tx.done.set()
         return tx
@@ -112,7 +127,6 @@ def _process(
 ) -> None:
     """The payment's life after Simulate answered. ``settings`` and ``registration`` are the
     ones in force when the customer paid, so a reset or reconfiguration mid-flight is safe."""
-    started = state.clock.now()
     try:
         third_party = ""
         if registration is None:
@@ -126,9 +140,13 @@ def _process(
                 state.ledger.finish(tx, CANCELLED, detail)
                 return
             third_party = detail
-        # Keep back-dated payments consistent: completion follows initiation by the real delay.
-        completed_at = tx.initiated_at + (state.clock.now() - started)
-        balance = state.ledger.complete(tx, completed_at, settings.opening_balance)
+        # A back-dated payment completes as long after its trans_time as it really took.
+        balance = state.ledger.complete(
+            tx,
+            lambda: state.clock.now() + tx.clock_shift,
+            opening_balance=settings.opening_balance,
+            tariff=settings.payment_charge,
+        )
         state.ledger.update(tx, lambda t: setattr(t, "third_party_trans_id", third_party))
         if registration is not None:
             _confirm(state, tx, registration, f"{balance:.2f}", third_party)

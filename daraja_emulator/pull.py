@@ -15,6 +15,8 @@ from daraja_emulator.state import EmulatorState, PullRegistration
 from daraja_emulator.urlrules import url_problem
 
 WINDOW = timedelta(hours=48)
+# Daraja's one text for "no records" and for "this shortcode is not set up for Pull".
+NOTHING = "No records found or Organization Name not available"
 _DATE_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M")
 
 
@@ -94,26 +96,21 @@ def query(state: EmulatorState, body: dict[str, Any]) -> dict[str, Any]:
     with state.lock:
         registered = shortcode.pull is not None
         org_name = shortcode.settings.display_name
-    # Both "not registered" and "nothing found" answer 1001 with HTTP 200, as Daraja does.
-    if not registered:
-        return {
-            "ResponseRefID": gateway_id(),
-            "ResponseCode": "1001",
-            "ResponseMessage": "Shortcode is not registered for Pull",
-            "Response": [[]],
-        }
     earliest = max(start, state.clock.now() - WINDOW)
+    # Customer payments only: charges, transfers and reversals are lines, not payments, and a
+    # reversed payment is still listed (it was paid; the reversal is another transaction).
     matching = [
         tx
         for tx in state.ledger.completed_in_order(number)
         if tx.completed_at is not None and earliest <= tx.completed_at <= end
     ]
-    page = matching[offset : offset + state.settings.pull_page_size]
+    page = matching[offset : offset + state.settings.pull_page_size] if registered else []
     if not page:
+        # One answer, HTTP 200, whether nothing matched or the shortcode is not set up.
         return {
             "ResponseRefID": gateway_id(),
             "ResponseCode": "1001",
-            "ResponseMessage": "No transactions found",
+            "ResponseMessage": NOTHING,
             "Response": [[]],
         }
     return {

@@ -21,10 +21,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 from urllib.parse import parse_qsl, urlsplit
 
-from daraja_emulator import c2b, control, errors, pull, status
+from daraja_emulator import c2b, control, errors, pull, security, status
 from daraja_emulator.clock import Clock
 from daraja_emulator.settings import Settings
 from daraja_emulator.state import EmulatorState
+from daraja_emulator.statement import XLSX_CONTENT_TYPE
 
 MAX_BODY = 1024 * 1024
 
@@ -109,6 +110,32 @@ def statement_csv(state: EmulatorState, request: Request, params: dict[str, str]
     )
 
 
+def statement_xlsx(state: EmulatorState, request: Request, params: dict[str, str]) -> Response:
+    data = control.statement_xlsx(state, request.query)
+    name = f"statement-{request.query['shortcode']}.xlsx"
+    return Response(
+        200,
+        data,
+        content_type=XLSX_CONTENT_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def certificate(state: EmulatorState, request: Request, params: dict[str, str]) -> Response:
+    """The certificate whose public key encrypts SecurityCredential, as Safaricom publishes
+    its own for each environment."""
+    try:
+        pair = security.key_pair(state.settings.key_dir)
+    except security.CredentialKeyUnavailable as exc:
+        raise errors.ApiError(500, "emulator.500", str(exc)) from exc
+    return Response(
+        200,
+        pair.certificate_pem,
+        content_type="application/x-pem-file",
+        headers={"Content-Disposition": 'attachment; filename="daraja-emulator-cert.pem"'},
+    )
+
+
 VERSION = r"(?P<version>v1|v2)"
 ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", r"/oauth/v1/generate", oauth),
@@ -126,12 +153,21 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", r"/emulator/ledger", control_api(control.ledger, query=True)),
     ("POST", r"/emulator/ledger", control_api(control.insert_ledger, body=True)),
     ("GET", r"/emulator/ledger/(?P<trans_id>[A-Za-z0-9]+)", control_api(control.ledger_entry)),
+    (
+        "POST",
+        r"/emulator/ledger/(?P<trans_id>[A-Za-z0-9]+)/reverse",
+        control_api(control.reverse, body=True),
+    ),
+    ("POST", r"/emulator/transfer", control_api(control.transfer, body=True)),
+    ("GET", r"/emulator/lines", control_api(control.lines, query=True)),
     ("GET", r"/emulator/statement\.csv", statement_csv),
+    ("GET", r"/emulator/statement\.xlsx", statement_xlsx),
     ("POST", r"/emulator/simulate", control_api(control.simulate, body=True)),
     ("GET", r"/emulator/scenario", control_api(control.list_scenarios)),
     ("POST", r"/emulator/scenario", control_api(control.start, body=True)),
     ("GET", r"/emulator/scenario/(?P<id>[\w-]+)", control_api(control.scenario_progress)),
     ("GET", r"/emulator/deliveries", control_api(control.result_deliveries)),
+    ("GET", r"/emulator/certificate\.pem", certificate),
     ("GET", r"/emulator/clock", control_api(lambda state: control.clock(state, None))),
     ("POST", r"/emulator/clock", control_api(control.clock, body=True)),
 ]
@@ -278,6 +314,10 @@ class Emulator:
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
         self._thread.start()
+        # The SecurityCredential key pair, made now so the first status query does not wait.
+        threading.Thread(
+            target=security.warm_up, args=(self.state.settings.key_dir,), daemon=True
+        ).start()
         return self
 
     def wait_idle(self, timeout: float = 10.0) -> bool:

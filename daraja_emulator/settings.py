@@ -16,6 +16,8 @@ from typing import Any
 MODES = ("sandbox", "production")
 API_VERSIONS = ("v1", "v2")
 NAME_SHAPES = ("mixed", "first_only", "full")
+STATUS_VALUE_TYPES = ("mixed", "numbers", "strings")
+DEFAULT_INITIATOR_PASSWORD = "Safaricom999!*!"  # noqa: S105  (Daraja's public sandbox value)
 SHORTCODE_RE = re.compile(r"^\d{5,7}$")
 
 
@@ -96,6 +98,15 @@ class ShortcodeSettings:
     organization_name: str = ""
     opening_balance: Decimal = Decimal("0.00")
     initiator: str = "testapi"
+    initiator_password: str = DEFAULT_INITIATOR_PASSWORD
+    # Decrypt SecurityCredential with the emulator's key and compare it with the password;
+    # false accepts any well-formed base64, as the emulator did before it had a key.
+    strict_security_credential: bool = True
+    # Per customer payment, withdrawn on its own statement line: "0" (none), a fixed amount
+    # such as "5.00", or a percentage such as "0.55%".
+    payment_charge: str = "0"
+    status_value_types: str = "mixed"
+    status_queue_timeout: bool = False
     names: str = "mixed"
     legacy_register_reply: bool = False
     faults: Faults = field(default_factory=Faults)
@@ -121,11 +132,21 @@ class ShortcodeSettings:
             elif key == "names":
                 if value not in NAME_SHAPES:
                     raise ConfigError(f"names must be one of {NAME_SHAPES}")
-            elif key in ("external_validation", "legacy_register_reply"):
+            elif key == "status_value_types":
+                if value not in STATUS_VALUE_TYPES:
+                    raise ConfigError(f"status_value_types must be one of {STATUS_VALUE_TYPES}")
+            elif key in (
+                "external_validation",
+                "legacy_register_reply",
+                "strict_security_credential",
+                "status_queue_timeout",
+            ):
                 value = _as_bool(value, key)
-            elif key in ("organization_name", "initiator"):
-                if not isinstance(value, str) or (key == "initiator" and not value):
+            elif key in ("organization_name", "initiator", "initiator_password"):
+                if not isinstance(value, str) or (key != "organization_name" and not value):
                     raise ConfigError(f"{key} must be a string")
+            elif key == "payment_charge":
+                value = parse_tariff(value, key)
             elif key == "opening_balance":
                 value = parse_money(value, key)
             elif key == "faults":
@@ -150,6 +171,19 @@ class ShortcodeSettings:
         data["opening_balance"] = f"{self.opening_balance:.2f}"
         data["faults"] = self.faults.to_dict()
         return data
+
+
+def parse_tariff(value: Any, key: str) -> str:
+    """``"5.00"`` (a fixed amount) or ``"0.55%"``; numbers are taken as fixed amounts."""
+    text = str(value).strip() if isinstance(value, str | int | float) else ""
+    percent = text.endswith("%")
+    try:
+        number = Decimal(text[:-1] if percent else text)
+    except InvalidOperation as exc:
+        raise ConfigError(f'{key} must be an amount ("5.00") or a percentage ("0.55%")') from exc
+    if isinstance(value, bool) or not number.is_finite() or number < 0:
+        raise ConfigError(f'{key} must be an amount ("5.00") or a percentage ("0.55%")')
+    return f"{number}%" if percent else f"{number.quantize(Decimal('0.01'))}"
 
 
 def parse_money(value: Any, key: str) -> Decimal:
@@ -183,6 +217,9 @@ class Settings:
     shortcode_defaults: dict[str, Any] = field(default_factory=dict)
     shortcodes: list[ShortcodeSettings] = field(default_factory=list)
     seed: int | None = None
+    # Where the SecurityCredential key pair lives (created there if missing); None: a fresh
+    # pair per process.
+    key_dir: str | None = None
 
     def defaults_for(self, number: str) -> ShortcodeSettings:
         return ShortcodeSettings.from_dict({"shortcode": number}, self.shortcode_defaults)
@@ -227,3 +264,5 @@ class Settings:
             raise ConfigError("pull_page_size must be a whole number >= 1")
         if self.seed is not None and not isinstance(self.seed, int):
             raise ConfigError("seed must be a whole number")
+        if self.key_dir is not None and (not isinstance(self.key_dir, str) or not self.key_dir):
+            raise ConfigError("key_dir must be a directory path")

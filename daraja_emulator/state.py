@@ -143,6 +143,7 @@ class EmulatorState:
             self.scenarios = {}
             self.result_deliveries.clear()
             self.rng = random.Random(self.settings.seed)
+            self._result_seeds = random.Random(self.settings.seed)
         self.ledger.clear()
         self.payers.clear()
 
@@ -179,6 +180,12 @@ class EmulatorState:
     def record_result_delivery(self, delivery: Delivery) -> None:
         with self.lock:
             self.result_deliveries.append(delivery)
+
+    def result_rng(self) -> random.Random:
+        """A generator of its own for one Transaction Status result (order, value types). A
+        separate stream, so status queries never change the seeded payments' name shapes."""
+        with self.lock:
+            return random.Random(self._result_seeds.getrandbits(64))
 
     def draw(self, fn: Callable[[random.Random], Any]) -> Any:
         """Use the shared seeded RNG under the lock, so seeded runs stay reproducible."""

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from daraja_emulator import Emulator, Settings
+from daraja_emulator.security import encrypt
 from daraja_emulator.settings import ShortcodeSettings
 
 KEY, SECRET = "test-key", "test-secret"
@@ -207,6 +208,12 @@ class Daraja:
             "BillRefNumber": "M1001",
         } | fields
         return self.post(f"/mpesa/c2b/{version}/simulate", body)
+
+    def security_credential(self, password: str = "Safaricom999!*!") -> str:
+        """What the app does: encrypt the initiator password with the served certificate."""
+        certificate = self.control("GET", "/certificate.pem")
+        assert certificate.status_code == 200, certificate.text
+        return encrypt(certificate.content, password)
 
     def control(self, method: str, path: str, body: Any = None) -> httpx.Response:
         return self.http.request(method, f"/emulator{path}", json=body)

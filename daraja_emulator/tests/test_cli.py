@@ -130,3 +130,31 @@ def test_the_documented_example_config_loads() -> None:
 
     settings = Settings.from_file(REPO / "daraja_emulator" / "example-config.json")
     assert [s.shortcode for s in settings.shortcodes] == ["600000", "4123456"]
+
+
+def test_key_dir_flag_sets_where_the_key_pair_lives(tmp_path: Path) -> None:
+    args = _serve_parser().parse_args(["--key-dir", str(tmp_path)])
+    assert build_settings(args, {}).key_dir == str(tmp_path)
+
+
+def test_credential_cli_prints_a_credential_the_emulator_accepts(
+    daraja: Daraja, receiver: Receiver, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tx = daraja.pay()
+    assert main(["credential", "--url", daraja.emulator.url]) == 0
+    credential = capsys.readouterr().out.strip()
+    daraja.post(
+        "/mpesa/transactionstatus/v1/query",
+        {
+            "Initiator": "testapi",
+            "SecurityCredential": credential,
+            "CommandID": "TransactionStatusQuery",
+            "TransactionID": tx["trans_id"],
+            "PartyA": SHORTCODE,
+            "IdentifierType": "4",
+            "ResultURL": receiver.url("/result"),
+            "QueueTimeOutURL": receiver.url("/timeout"),
+            "Remarks": "cli",
+        },
+    )
+    assert str(receiver.wait_for("/result")[0].json["Result"]["ResultCode"]) == "0"

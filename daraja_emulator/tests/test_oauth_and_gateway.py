@@ -55,18 +55,18 @@ def test_wrong_grant_type_is_400_invalid_grant_type(daraja: Daraja) -> None:
     assert reply.json()["errorMessage"] == "Invalid grant type passed"
 
 
-def test_missing_bearer_is_401_invalid_access_token(daraja: Daraja) -> None:
+def test_missing_bearer_is_http_404_invalid_access_token(daraja: Daraja) -> None:
     reply = daraja.http.post("/mpesa/c2b/v2/registerurl", json={"ShortCode": SHORTCODE})
-    assert reply.status_code == 401
+    assert reply.status_code == 404
     assert reply.json()["errorCode"] == "404.001.03"
     assert reply.json()["errorMessage"] == "Invalid Access Token"
 
 
-def test_unknown_bearer_is_401_invalid_access_token(daraja: Daraja) -> None:
+def test_unknown_bearer_is_http_404_invalid_access_token(daraja: Daraja) -> None:
     reply = daraja.http.post(
         "/mpesa/c2b/v2/simulate", json={}, headers={"Authorization": "Bearer made-up"}
     )
-    assert (reply.status_code, reply.json()["errorCode"]) == (401, "404.001.03")
+    assert (reply.status_code, reply.json()["errorCode"]) == (404, "404.001.03")
 
 
 def test_token_expires_after_the_configured_lifetime(daraja: Daraja) -> None:
@@ -74,7 +74,7 @@ def test_token_expires_after_the_configured_lifetime(daraja: Daraja) -> None:
     daraja.emulator.state.clock.advance(3599)
     assert daraja.post("/pulltransactions/v1/query", {}).status_code == 400  # still valid
     daraja.emulator.state.clock.advance(2)
-    assert daraja.post("/pulltransactions/v1/query", {}).status_code == 401
+    assert daraja.post("/pulltransactions/v1/query", {}).status_code == 404
 
 
 def test_issuing_a_new_token_invalidates_the_previous_one(daraja: Daraja) -> None:
@@ -83,7 +83,7 @@ def test_issuing_a_new_token_invalidates_the_previous_one(daraja: Daraja) -> Non
     reply = daraja.http.post(
         "/pulltransactions/v1/query", json={}, headers={"Authorization": f"Bearer {old}"}
     )
-    assert reply.status_code == 401
+    assert reply.status_code == 404
 
 
 def test_concurrent_tokens_option_keeps_the_previous_token_valid(make_emulator) -> None:  # type: ignore[no-untyped-def]

@@ -72,9 +72,13 @@ def test_nominated_number_must_be_in_2547_format(daraja: Daraja, receiver: Recei
     assert reply.status_code == 400
 
 
+NOTHING = "No records found or Organization Name not available"
+
+
 def test_unregistered_shortcode_answers_1001_with_http_200(daraja: Daraja) -> None:
     daraja.pay()
-    assert query(daraja)["ResponseCode"] == "1001"
+    body = query(daraja)
+    assert (body["ResponseCode"], body["ResponseMessage"]) == ("1001", NOTHING)
 
 
 def test_no_records_answers_1001_with_an_empty_nested_list(
@@ -83,6 +87,44 @@ def test_no_records_answers_1001_with_an_empty_nested_list(
     register(daraja, receiver)
     body = query(daraja)
     assert (body["ResponseCode"], body["Response"]) == ("1001", [[]])
+
+
+def test_not_registered_and_no_records_read_exactly_alike(
+    daraja: Daraja, receiver: Receiver
+) -> None:
+    daraja.pay()
+    unregistered = query(daraja)
+    register(daraja, receiver)
+    empty = query(daraja, offset="5")
+    assert {k: v for k, v in unregistered.items() if k != "ResponseRefID"} == {
+        k: v for k, v in empty.items() if k != "ResponseRefID"
+    }
+
+
+def test_only_completed_customer_payments_are_pulled(daraja: Daraja, receiver: Receiver) -> None:
+    register(daraja, receiver)
+    daraja.configure(payment_charge="5")
+    now = datetime.now(EAT)
+    kept = insert(daraja, now - timedelta(hours=2), amount=300)
+    reversed_ = insert(daraja, now - timedelta(hours=1), amount=200)
+    daraja.control("POST", f"/ledger/{reversed_['trans_id']}/reverse")
+    daraja.control("POST", "/transfer", {"shortcode": SHORTCODE, "amount": 100})
+    failed = {
+        "ShortCode": SHORTCODE,
+        "CommandID": "CustomerPayBillOnline",
+        "Amount": 50,
+        "Msisdn": "254722000149",
+        "BillRefNumber": "M1001",
+        "transaction_status": "Failed",
+    }
+    daraja.control("POST", "/ledger", failed)
+    [items] = query(daraja)["Response"]
+    # A reversed payment is still listed: it was paid; the reversal is another transaction.
+    assert [(i["transactionId"], i["amount"]) for i in items] == [
+        (kept["trans_id"], "300.00"),
+        (reversed_["trans_id"], "200.00"),
+    ]
+    assert {i["transactiontype"] for i in items} == {"c2b-pay-bill-debit"}
 
 
 def test_records_are_nested_in_a_list_of_lists(daraja: Daraja, receiver: Receiver) -> None:
