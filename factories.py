@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 PAYLOADS = Path(__file__).parent / "c2b" / "tests" / "payloads"
-TOKEN = "test-callback-token"
+TOKEN = "test-callback-token-0123456789abcdef"
 
 _receipts = count(1)
 

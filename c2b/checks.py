@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.checks import Tags, Warning, register
 
+from core.redaction import configured_secrets, redact
 from daraja.errors import CallbackURLRejected
 from daraja.urlrules import check_callback_url
 
@@ -37,9 +38,10 @@ def check_callback_urls(app_configs, **kwargs):
     try:
         check_callback_url(url, production=not settings.DEBUG)
     except CallbackURLRejected as exc:
+        shown = redact(str(exc), secrets=configured_secrets())
         return [
             Warning(
-                f"Safaricom would refuse the callback URLs: {exc}",
+                f"Safaricom would refuse the callback URLs: {shown}",
                 hint="Set C2B_CALLBACK_BASE_URL to the public https address and choose a "
                 "C2B_CALLBACK_TOKEN without the forbidden words.",
                 id="c2b.W002",

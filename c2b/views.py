@@ -29,6 +29,7 @@ KEPT_HEADERS = {
     "X-Forwarded-For": "HTTP_X_FORWARDED_FOR",
     "X-Forwarded-Proto": "HTTP_X_FORWARDED_PROTO",
     "X-Real-Ip": "HTTP_X_REAL_IP",
+    "Transfer-Encoding": "HTTP_TRANSFER_ENCODING",
 }
 UNAVAILABLE = {"ResultCode": 1, "ResultDesc": "Service temporarily unavailable"}
 
@@ -39,13 +40,24 @@ def c2b_callback(request: HttpRequest, token: str, kind: str) -> JsonResponse:
         raise Http404
     source_ip = client_ip(request)
     if not source_ip_allowed(source_ip):
-        logger.warning("C2B %s callback refused from address %s", kind, source_ip)
-        return JsonResponse({"ResultCode": 1, "ResultDesc": "Forbidden source address"}, status=403)
+        # From outside this looks exactly like a wrong token, so an address we refuse cannot
+        # learn that its token is right; the log says why.
+        logger.warning("C2B %s callback refused from address %s", kind, source_ip or "unknown")
+        raise Http404
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
 
     limit = settings.C2B_MAX_BODY_BYTES
-    body = _read_limited(request, limit)
+    try:
+        body = _read_limited(request, limit)
+    except LengthRequired:
+        return JsonResponse(
+            {"ResultCode": 1, "ResultDesc": "Length Required: send the body with Content-Length."},
+            status=411,
+        )
+    except OSError:  # UnreadablePostError: the client went away mid-body; nothing to keep
+        logger.warning("C2B %s callback body could not be read (client disconnected?)", kind)
+        return JsonResponse({"ResultCode": 1, "ResultDesc": "Body not received."}, status=400)
     if body is None:
         return JsonResponse(
             {"ResultCode": 1, "ResultDesc": f"Body larger than {limit // 1024} KiB; not stored."},
@@ -73,10 +85,24 @@ def c2b_callback(request: HttpRequest, token: str, kind: str) -> JsonResponse:
     return JsonResponse(outcome.body, status=outcome.http_status)
 
 
+class LengthRequired(Exception):
+    """A body sent without Content-Length that the web server did not read for us."""
+
+
 def _read_limited(request: HttpRequest, limit: int) -> bytes | None:
-    """The body, or ``None`` when it exceeds ``limit`` (declared or actual)."""
+    """The body, or ``None`` when it exceeds ``limit`` (declared or actual).
+
+    A chunked body (no Content-Length) is read only when the web server has de-chunked it and
+    says so (``wsgi.input_terminated``); otherwise Django would read nothing and an empty stand-in
+    would be stored in place of the payment, so ``LengthRequired`` is raised instead (411)."""
+    length = request.META.get("CONTENT_LENGTH") or ""
+    if not length and request.META.get("HTTP_TRANSFER_ENCODING"):
+        if not request.META.get("wsgi.input_terminated"):
+            raise LengthRequired
+        body = request.META["wsgi.input"].read(limit + 1)
+        return None if len(body) > limit else body
     try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        declared = int(length or 0)
     except ValueError:
         declared = 0
     if declared > limit:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+from core.network import parse_networks
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -88,3 +90,27 @@ def env_choice(name: str, choices: set[str], default: str) -> str:
         allowed = ", ".join(sorted(choices))
         raise ImproperlyConfigured(f"{name} must be one of {allowed} (got {value!r}).")
     return value
+
+
+def env_networks(name: str, default: list[str]) -> list[str]:
+    """A comma-separated list of IP addresses and networks (``*`` = any), checked now: a typo
+    stops the service at start, naming the variable and the entry, instead of failing every
+    request that consults the list."""
+    entries = env_list(name, default)
+    try:
+        parse_networks(entries)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}: {exc}.") from None
+    return entries
+
+
+def env_secret_tokens_check(name: str, tokens: list[str], min_length: int) -> None:
+    """Refuse secret path tokens shorter than ``min_length`` (outside debug), naming the variable
+    but never the token."""
+    for position, token in enumerate(tokens, start=1):
+        if len(token) < min_length:
+            raise ImproperlyConfigured(
+                f"{name}: token {position} is {len(token)} characters long; use at least "
+                f"{min_length} random ones (python -c 'import secrets; "
+                "print(secrets.token_hex(32))')."
+            )

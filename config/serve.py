@@ -8,8 +8,14 @@ SIGTERM stops all three; if one of them dies, the others are stopped too and the
 says so, so a supervisor restarts the lot.
 
 The web server is uWSGI (pyuwsgi's wheels), chosen by measuring (docs/decisions.md #12). Its
-knobs come from the environment: ``PORT`` (8000), ``WEB_CONCURRENCY`` (worker processes, three
-per CPU), ``WEB_ACCESS_LOG`` (off); any other uWSGI option through its own ``UWSGI_*`` variables.
+knobs come from the environment: ``HOST`` (127.0.0.1: behind a proxy on the same host; ``0.0.0.0``
+in a container), ``PORT`` (8000), ``WEB_CONCURRENCY`` (worker processes, three per CPU),
+``WEB_ACCESS_LOG`` (off); any other uWSGI option through its own ``UWSGI_*`` variables.
+
+uWSGI prints request paths in its own error lines (a client that resets the connection, SIGPIPE,
+harakiri), even with its access log off, and the callback token is in the path. So it never
+writes to the terminal or journal directly: ``web_command`` runs it under ``redacted`` (below),
+which passes every line it prints through the same redaction as the app's own logs.
 """
 
 from __future__ import annotations
@@ -26,7 +32,8 @@ BIN = Path(sys.executable).parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from config.env import env_bool, env_int  # noqa: E402
+from config.env import env_bool, env_int, env_list, env_str  # noqa: E402
+from core.redaction import redact  # noqa: E402
 from core.workers import stop_on_signals  # noqa: E402
 
 # Workers run at a lower CPU priority than the web server: M-Pesa waits for the callback's
@@ -40,9 +47,24 @@ def web_command(
     port: int | None = None,
     workers: int | None = None,
     access_log: bool | None = None,
-    host: str = "0.0.0.0",  # noqa: S104 (plain HTTP behind the TLS proxy: README, "Running it")
+    host: str | None = None,
 ) -> list[str]:
-    """The web server as production runs it; arguments override the environment."""
+    """The web server as production runs it, its output redacted; arguments override the
+    environment."""
+    server = uwsgi_command(port=port, workers=workers, access_log=access_log, host=host)
+    return [sys.executable, "-m", "config.serve", "redacted", "--", *server]
+
+
+def uwsgi_command(
+    *,
+    port: int | None = None,
+    workers: int | None = None,
+    access_log: bool | None = None,
+    host: str | None = None,
+) -> list[str]:
+    """uWSGI's own command line (``web_command`` runs it with its output redacted)."""
+    # Plain HTTP for the TLS proxy in front (docs/operations.md): on loopback unless told.
+    host = env_str("HOST", "127.0.0.1") if host is None else host
     port = env_int("PORT", 8000) if port is None else port
     # Three per CPU, measured: while one waits for PostgreSQL, another has the CPU.
     workers = env_int("WEB_CONCURRENCY", 3 * (os.cpu_count() or 1)) if workers is None else workers
@@ -108,9 +130,42 @@ def main() -> int:
     return status
 
 
+def secrets_in_environment() -> list[str]:
+    """The secret path tokens this deployment uses, to be blanked wherever they appear."""
+    return env_list("C2B_CALLBACK_TOKEN") + env_list("SMS_DELIVERY_REPORT_TOKEN")
+
+
+def redacted(command: list[str]) -> int:
+    """Run ``command`` with everything it prints (stdout and stderr, line by line) passed through
+    ``core.redaction.redact`` onto our stderr. SIGTERM, SIGINT and SIGHUP are passed on to it;
+    returns its exit status."""
+    secrets = secrets_in_environment()
+    child = subprocess.Popen(  # noqa: S603 (our own server, no shell)
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    forward = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP}
+    previous = {
+        sig: signal.signal(sig, lambda signum, _: child.send_signal(signum)) for sig in forward
+    }
+    try:
+        assert child.stdout is not None
+        for line in iter(child.stdout.readline, b""):
+            text = line.decode("utf-8", errors="replace")
+            sys.stderr.write(redact(text, secrets=secrets))
+            sys.stderr.flush()
+        return child.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 if __name__ == "__main__":
     os.chdir(ROOT)
-    if sys.argv[1:] == ["web"]:  # the web server alone, e.g. as its own systemd service
-        command = web_command()
-        os.execv(command[0], command)  # noqa: S606 (our own server, no shell)
+    arguments = sys.argv[1:]
+    if arguments == ["web"]:  # the web server alone, e.g. as its own systemd service
+        sys.exit(redacted(uwsgi_command()))
+    if arguments[:2] == ["redacted", "--"] and arguments[2:]:
+        sys.exit(redacted(arguments[2:]))
+    if arguments:
+        sys.exit(f"usage: python -m config.serve [web | redacted -- COMMAND...] (got {arguments})")
     sys.exit(main())

@@ -13,7 +13,16 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_choice, env_decimal, env_int, env_list, env_str
+from config.env import (
+    env_bool,
+    env_choice,
+    env_decimal,
+    env_int,
+    env_list,
+    env_networks,
+    env_secret_tokens_check,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -190,8 +199,12 @@ C2B_CALLBACK_TOKENS = env_list("C2B_CALLBACK_TOKEN")
 if not C2B_CALLBACK_TOKENS and not DEBUG:
     raise ImproperlyConfigured(
         "Set the environment variable C2B_CALLBACK_TOKEN: a long random string that goes in the "
-        "callback URLs (python -c 'import secrets; print(secrets.token_urlsafe(32))')."
+        "callback URLs (python -c 'import secrets; print(secrets.token_hex(32))')."
     )
+# The token is the callbacks' only secret (they are unsigned): a short one can be guessed.
+SECRET_PATH_TOKEN_MIN_LENGTH = 32
+if not DEBUG:
+    env_secret_tokens_check("C2B_CALLBACK_TOKEN", C2B_CALLBACK_TOKENS, SECRET_PATH_TOKEN_MIN_LENGTH)
 C2B_CALLBACK_BASE_URL = env_str("C2B_CALLBACK_BASE_URL", "http://127.0.0.1:8000")
 # The largest callback body stored (413 beyond, nothing written); M-Pesa's are under 1 KiB. The
 # proxy in front must allow at least this much (docs/operations.md: client_max_body_size).
@@ -226,8 +239,13 @@ SAFARICOM_CALLBACK_IPS = [
     "196.201.212.128",
     "196.201.212.132",
 ]
-C2B_ALLOWED_IPS = env_list("C2B_ALLOWED_IPS", ["*"] if DEBUG else SAFARICOM_CALLBACK_IPS)
-C2B_TRUSTED_PROXIES = env_list("C2B_TRUSTED_PROXIES", [])
+C2B_ALLOWED_IPS = env_networks("C2B_ALLOWED_IPS", ["*"] if DEBUG else SAFARICOM_CALLBACK_IPS)
+# Reverse proxies in front of the app (addresses or networks). A request from one of them is
+# believed to come from the single address in C2B_CLIENT_ADDRESS_HEADER, which the proxy must
+# set (nginx: proxy_set_header X-Real-IP $remote_addr;). See core/network.py for why one
+# address in a header the proxy sets, and not X-Forwarded-For.
+C2B_TRUSTED_PROXIES = env_networks("C2B_TRUSTED_PROXIES", [])
+C2B_CLIENT_ADDRESS_HEADER = env_str("C2B_CLIENT_ADDRESS_HEADER", "X-Real-IP")
 
 # The shortcode that exists without anyone touching the admin (created on migrate if missing).
 C2B_DEFAULT_SHORTCODE = env_str("C2B_DEFAULT_SHORTCODE")
@@ -279,6 +297,10 @@ SMS_WORKER_POLL_SECONDS = env_int("SMS_WORKER_POLL_SECONDS", 2)
 # Tokens accepted in the delivery-report URL /api/v1/sms/<token>/delivery-report set in the
 # Africa's Talking dashboard (comma-separated for rotation). Unset: the URL answers 404.
 SMS_DELIVERY_REPORT_TOKENS = env_list("SMS_DELIVERY_REPORT_TOKEN")
+if not DEBUG:
+    env_secret_tokens_check(
+        "SMS_DELIVERY_REPORT_TOKEN", SMS_DELIVERY_REPORT_TOKENS, SECRET_PATH_TOKEN_MIN_LENGTH
+    )
 
 # --- Logging: no secrets, no full phone numbers (log masked MSISDNs only) ---------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
@@ -305,5 +327,9 @@ LOGGING = {
         "sms": {"level": LOG_LEVEL},
         "capture": {"level": LOG_LEVEL},
         "staff": {"level": LOG_LEVEL},
+        # Django's own handlers know no redaction: runserver's request log goes to ours, and
+        # errors are not mailed (the mail would carry the path, token and all).
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }

@@ -7,7 +7,9 @@ defaults here rather than relaxed in ``config.settings``.
 import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-not-for-production")
-os.environ.setdefault("C2B_CALLBACK_TOKEN", "test-callback-token,old-rotated-token")
+os.environ.setdefault(
+    "C2B_CALLBACK_TOKEN", "test-callback-token-0123456789abcdef,old-rotated-token-0123456789abcdef0"
+)
 os.environ.setdefault("C2B_CALLBACK_BASE_URL", "https://capture.example.co.ke")
 os.environ.setdefault("C2B_ALLOWED_IPS", "*")
 os.environ.setdefault("DARAJA_BASE_URL", "https://daraja.test")

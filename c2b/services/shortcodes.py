@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from c2b.models import Shortcode
+from core.redaction import configured_secrets, redact
 from daraja.client import DarajaClient, DarajaReply, get_client
 from daraja.errors import CallbackURLRejected, DarajaError
 from daraja.urlrules import check_callback_url
@@ -88,13 +89,24 @@ def callback_urls() -> CallbackURLs:
 
 
 def callback_urls_check(*, shortcode: Shortcode) -> CallbackURLs:
+    """The URLs, checked against Safaricom's rules; ``CallbackURLRejected`` names the rule with
+    the token shown as ``<token>``."""
     urls = callback_urls()
     production = shortcode.environment == Shortcode.Environment.PRODUCTION
     for url in (urls.confirmation, urls.validation):
-        check_callback_url(
-            url, production=production, allow_local=settings.DARAJA_ALLOW_LOCAL_CALLBACKS
-        )
+        try:
+            check_callback_url(
+                url, production=production, allow_local=settings.DARAJA_ALLOW_LOCAL_CALLBACKS
+            )
+        except CallbackURLRejected as exc:
+            raise CallbackURLRejected(_shown(exc)) from None
     return urls
+
+
+def _shown(exc: Exception) -> str:
+    """An error's message as people and logs may see it: callback tokens blanked (Daraja's
+    own error text may echo the URL it refused)."""
+    return redact(str(exc), secrets=configured_secrets())
 
 
 def shortcode_register_urls(
@@ -116,6 +128,7 @@ def shortcode_register_urls(
             api_version=shortcode.api_version,
         )
     except DarajaError as exc:
+        exc.args = (_shown(exc),)
         shortcode.registration_result = f"Failed: {exc}"
         shortcode.save(update_fields=["registration_result", "updated_at"])
         raise
@@ -123,7 +136,7 @@ def shortcode_register_urls(
         if own_client:
             client.close()
     shortcode.registered_at = timezone.now()
-    shortcode.registration_result = f"Registered ({result.description or 'success'})"
+    shortcode.registration_result = f"Registered ({_shown(result.description or 'success')})"
     shortcode.save(update_fields=["registered_at", "registration_result", "updated_at"])
     return result
 

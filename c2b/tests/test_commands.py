@@ -20,8 +20,12 @@ from factories import daraja_error, load_payload
 
 pytestmark = pytest.mark.django_db
 
-CONFIRMATION_URL = "https://capture.example.co.ke/api/v1/c2b/test-callback-token/confirmation"
-VALIDATION_URL = "https://capture.example.co.ke/api/v1/c2b/test-callback-token/validation"
+CONFIRMATION_URL = (
+    "https://capture.example.co.ke/api/v1/c2b/test-callback-token-0123456789abcdef/confirmation"
+)
+VALIDATION_URL = (
+    "https://capture.example.co.ke/api/v1/c2b/test-callback-token-0123456789abcdef/validation"
+)
 
 
 def run(*args):
@@ -151,12 +155,47 @@ def test_register_urls_failure_is_reported_and_recorded(daraja, make_shortcode):
 
 
 @override_settings(C2B_CALLBACK_BASE_URL="http://capture.example.co.ke")
-def test_register_urls_checks_url_rules_before_calling_daraja(daraja, make_shortcode):
+def test_register_urls_checks_url_rules_before_calling_daraja_and_never_shows_the_token(
+    daraja, make_shortcode, capsys
+):
     make_shortcode("600984", environment="production")
     route = daraja.post("/mpesa/c2b/v2/registerurl")
+    out, err = io.StringIO(), io.StringIO()
     with pytest.raises(CommandError):
-        run("register_urls")
+        call_command("register_urls", stdout=out, stderr=err)
     assert route.call_count == 0
+    assert "/api/v1/c2b/<token>/confirmation" in err.getvalue()
+    printed = out.getvalue() + err.getvalue() + "".join(capsys.readouterr())
+    assert "0123456789abcdef" not in printed
+    assert "0123456789abcdef" not in Shortcode.objects.get().registration_result
+
+
+def test_a_daraja_error_echoing_the_url_is_shown_without_the_token(daraja, make_shortcode):
+    make_shortcode("600984")
+    daraja.post("/mpesa/c2b/v2/registerurl").mock(
+        return_value=daraja_error(
+            400, "400.003.02", f"Bad Request - Invalid ConfirmationURL: {CONFIRMATION_URL}"
+        )
+    )
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("register_urls", stdout=io.StringIO(), stderr=err)
+    assert "/api/v1/c2b/<token>/confirmation" in err.getvalue()
+    assert "0123456789abcdef" not in err.getvalue()
+    assert "0123456789abcdef" not in Shortcode.objects.get().registration_result
+
+
+@override_settings(C2B_CALLBACK_BASE_URL="http://capture.example.co.ke")
+def test_the_admin_register_action_never_shows_the_token(admin_client, daraja, make_shortcode):
+    shortcode = make_shortcode("600984", environment="production")
+    response = admin_client.post(
+        "/admin/c2b/shortcode/",
+        {"action": "register_urls", "_selected_action": [shortcode.pk]},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "/api/v1/c2b/&lt;token&gt;/confirmation" in page
+    assert "0123456789abcdef" not in page
 
 
 def test_register_urls_unknown_shortcode_is_an_error(daraja):

@@ -81,7 +81,7 @@ def test_seven_digit_shortcode_numbers_and_extra_keys_are_stored(mpesa, paybill,
 
 def test_trailing_slash_reaches_the_same_endpoint(client, paybill, payload):
     response = client.post(
-        "/api/v1/c2b/test-callback-token/confirmation/",
+        "/api/v1/c2b/test-callback-token-0123456789abcdef/confirmation/",
         data=json.dumps(payload("confirmation_v2_masked")),
         content_type="application/json",
     )
@@ -92,7 +92,9 @@ def test_trailing_slash_reaches_the_same_endpoint(client, paybill, payload):
 
 def test_rotated_token_is_still_accepted(mpesa, paybill, payload):
     response = mpesa.post(
-        "confirmation", payload("confirmation_v2_masked"), token="old-rotated-token"
+        "confirmation",
+        payload("confirmation_v2_masked"),
+        token="old-rotated-token-0123456789abcdef0",
     )
     assert response.status_code == 200
 
@@ -146,7 +148,7 @@ def test_wrong_token_answers_404_and_writes_nothing(mpesa, paybill, payload):
 
 
 def test_wrong_method_answers_405(client, paybill):
-    response = client.get("/api/v1/c2b/test-callback-token/confirmation")
+    response = client.get("/api/v1/c2b/test-callback-token-0123456789abcdef/confirmation")
     assert response.status_code == 405
     assert CallbackReceipt.objects.count() == 0
 
@@ -192,3 +194,45 @@ def test_bug_while_answering_keeps_the_raw_request_with_its_traceback(mpesa, pay
     assert receipt.status == CallbackReceipt.Status.FAILED
     assert "KeyError" in receipt.traceback
     assert Payment.objects.count() == 0
+
+
+def test_a_chunked_body_the_server_did_not_read_is_refused_411_and_nothing_stored(client, paybill):
+    response = client.post(
+        "/api/v1/c2b/test-callback-token-0123456789abcdef/confirmation",
+        data=b"",
+        content_type="application/json",
+        CONTENT_LENGTH="",
+        HTTP_TRANSFER_ENCODING="chunked",
+    )
+    assert response.status_code == 411
+    assert CallbackReceipt.objects.count() == 0
+
+
+def test_a_chunked_body_the_server_de_chunked_is_read_and_kept(client, paybill, payload):
+    import io
+
+    body = json.dumps(payload("confirmation_v2_masked")).encode()
+    response = client.generic(
+        "POST",
+        "/api/v1/c2b/test-callback-token-0123456789abcdef/confirmation",
+        b"",
+        content_type="application/json",
+        CONTENT_LENGTH="",
+        HTTP_TRANSFER_ENCODING="chunked",
+        **{"wsgi.input_terminated": True, "wsgi.input": io.BytesIO(body)},
+    )
+    assert response.status_code == 200
+    assert bytes(CallbackReceipt.objects.get().body) == body
+
+
+def test_a_body_cut_off_by_the_client_is_refused_and_nothing_stored(mpesa, paybill, payload):
+    from unittest import mock
+
+    from django.http import UnreadablePostError
+
+    with mock.patch(
+        "django.core.handlers.wsgi.WSGIRequest.read", side_effect=UnreadablePostError("reset")
+    ):
+        response = mpesa.post("confirmation", payload("confirmation_v2_masked"))
+    assert response.status_code == 400
+    assert CallbackReceipt.objects.count() == 0

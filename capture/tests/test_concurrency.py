@@ -46,7 +46,9 @@ def all_at_once(work: Callable[[], object], threads: int = THREADS) -> list[obje
 
 def deliver(body: str) -> int:
     response = Client().post(
-        "/api/v1/c2b/test-callback-token/confirmation", data=body, content_type="application/json"
+        "/api/v1/c2b/test-callback-token-0123456789abcdef/confirmation",
+        data=body,
+        content_type="application/json",
     )
     return response.status_code
 

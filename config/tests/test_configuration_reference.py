@@ -5,7 +5,6 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-READERS = {"env_str", "env_bool", "env_int", "env_decimal", "env_list", "env_choice"}
 
 
 def variables_read() -> set[str]:
@@ -16,7 +15,7 @@ def variables_read() -> set[str]:
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Name)
-                and node.func.id in READERS
+                and node.func.id.startswith("env_")
                 and node.args
                 and isinstance(node.args[0], ast.Constant)
             ):

@@ -39,8 +39,11 @@ def test_app_refuses_to_start_without_a_callback_token_unless_debug():
     assert start_django(DJANGO_DEBUG="true").returncode == 0
 
 
+LONG_TOKEN = "a-callback-token-of-at-least-32-characters"
+
+
 def test_app_refuses_to_start_without_a_secret_key_unless_debug():
-    result = start_django(C2B_CALLBACK_TOKEN="t")
+    result = start_django(C2B_CALLBACK_TOKEN=LONG_TOKEN)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
 
@@ -48,7 +51,7 @@ def test_app_refuses_to_start_without_a_secret_key_unless_debug():
 def test_secret_can_come_from_a_file(tmp_path):
     secret = tmp_path / "secret"
     secret.write_text("from-a-file\n")
-    result = start_django(DJANGO_SECRET_KEY_FILE=str(secret), C2B_CALLBACK_TOKEN="t")
+    result = start_django(DJANGO_SECRET_KEY_FILE=str(secret), C2B_CALLBACK_TOKEN=LONG_TOKEN)
     assert result.returncode == 0, result.stderr
 
 
@@ -112,3 +115,29 @@ def test_deploy_checks_warn_about_an_emulator_host_and_open_allowlist():
 def test_deploy_checks_warn_when_safaricom_would_refuse_the_callback_urls():
     assert "c2b.W002" in _check_ids(C2B_CALLBACK_BASE_URL="http://localhost:8000")
     assert "c2b.W002" not in _check_ids(C2B_CALLBACK_BASE_URL="https://pay.nenosacco.co.ke")
+
+
+def test_the_deploy_warning_about_callback_urls_never_shows_the_token():
+    with override_settings(C2B_CALLBACK_BASE_URL="http://localhost:8000"):
+        [warning] = [m for m in run_checks(include_deployment_checks=True) if m.id == "c2b.W002"]
+    assert "/api/v1/c2b/<token>/confirmation" in warning.msg
+    assert "0123456789abcdef" not in warning.msg
+
+
+@pytest.mark.parametrize("variable", ["C2B_CALLBACK_TOKEN", "SMS_DELIVERY_REPORT_TOKEN"])
+def test_a_short_secret_path_token_stops_the_app_outside_debug(variable):
+    env = {"DJANGO_SECRET_KEY": "x", "C2B_CALLBACK_TOKEN": LONG_TOKEN}
+    result = start_django(**env | {variable: f"{LONG_TOKEN},a"})
+    assert result.returncode != 0
+    assert f"{variable}: token 2 is 1 characters long; use at least 32" in result.stderr
+    assert start_django(DJANGO_DEBUG="true", **{variable: "a"}).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("variable", "entry"),
+    [("C2B_ALLOWED_IPS", "10.0.0.0/33"), ("C2B_TRUSTED_PROXIES", "196.201.214.300")],
+)
+def test_a_bad_address_list_entry_stops_the_app_naming_the_variable_and_the_entry(variable, entry):
+    result = start_django(DJANGO_DEBUG="true", **{variable: f"127.0.0.1,{entry}"})
+    assert result.returncode != 0
+    assert f"{variable}: '{entry}' is not an IP address or network." in result.stderr
