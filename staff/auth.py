@@ -44,30 +44,33 @@ def staff_required(view: View) -> View:
 
 
 class LoginThrottle:
-    """Failed sign-in counter for one username from one address."""
+    """Password checks for one username from one address, counted atomically.
+
+    Each check first takes one of ``STAFF_LOGIN_MAX_FAILURES`` slots with ``cache.add``, which
+    the shared database cache makes atomic (an INSERT on its primary key): ten guesses arriving
+    at once take five slots and five refusals, never six password checks. A failed check keeps
+    its slot for the lockout; a successful one frees them all."""
 
     def __init__(self, username: str, address: str) -> None:
         digest = hashlib.sha256(f"{username.strip().casefold()}|{address}".encode()).hexdigest()
-        self.key = f"staff:login-failures:{digest}"
+        self.key = f"staff:login-attempts:{digest}"
         self.limit = settings.STAFF_LOGIN_MAX_FAILURES
         self.seconds = settings.STAFF_LOGIN_LOCKOUT_MINUTES * 60
 
-    def locked(self) -> bool:
-        return (cache.get(self.key) or 0) >= self.limit
+    def _slots(self) -> list[str]:
+        return [f"{self.key}:{n}" for n in range(self.limit)]
 
-    def failed(self) -> int:
-        cache.add(self.key, 0, timeout=self.seconds)
-        try:
-            failures = cache.incr(self.key)
-        except ValueError:  # expired between add and incr
-            cache.set(self.key, 1, timeout=self.seconds)
-            failures = 1
-        # Each failure restarts the window, so a slow guesser stays locked out.
-        cache.touch(self.key, timeout=self.seconds)
-        return failures
+    def take(self) -> bool:
+        """Take a slot for one password check; ``False`` means locked out (each such attempt
+        restarts the lockout, so a slow guesser stays out)."""
+        if any(cache.add(slot, 1, timeout=self.seconds) for slot in self._slots()):
+            return True
+        for slot in self._slots():
+            cache.touch(slot, timeout=self.seconds)
+        return False
 
     def reset(self) -> None:
-        cache.delete(self.key)
+        cache.delete_many(self._slots())
 
 
 class ThrottleMixin:
@@ -79,7 +82,7 @@ class ThrottleMixin:
         username = self.cleaned_data.get("username") or ""
         address = client_ip(self.request) if self.request is not None else ""
         throttle = LoginThrottle(username, address)
-        if throttle.locked():
+        if not throttle.take():
             logger.warning("Sign-in refused (too many failures) for %r from %s", username, address)
             raise ValidationError(
                 "Too many failed sign-in attempts for this username from your address. "
@@ -88,11 +91,7 @@ class ThrottleMixin:
                 code="throttled",
                 params={"minutes": settings.STAFF_LOGIN_LOCKOUT_MINUTES},
             )
-        try:
-            cleaned = super().clean()  # type: ignore[misc]
-        except ValidationError:
-            throttle.failed()
-            raise
+        cleaned = super().clean()  # type: ignore[misc]  # raises when the password is wrong
         throttle.reset()
         return cleaned
 

@@ -41,12 +41,14 @@ def duration(minutes: int) -> str:
 
 @register.filter
 def pretty_body(receipt: object) -> str:
-    """The stored body, indented when it is JSON; exactly as received otherwise."""
+    """The stored body re-indented for reading when it is plain JSON, else ``""`` (the page then
+    shows only the body as received). Re-serialising hides duplicate keys and exact bytes, so
+    this is only ever shown beside the body as received."""
     text = receipt.body_text  # type: ignore[attr-defined]
     try:
         return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-    except ValueError:
-        return text
+    except (ValueError, RecursionError):
+        return ""
 
 
 @register.filter

@@ -112,3 +112,16 @@ def test_a_body_that_is_not_json_is_shown_exactly_as_received(staff_client, mpes
     receipt.save()
     body = staff_client.get("/transactions/TKR3XYZ9AB/").content.decode()
     assert "TransID=TKR3XYZ9AB&amp;&lt;not json&gt;" in body
+
+
+def test_a_callback_is_shown_byte_for_byte_as_received_duplicate_keys_and_all(
+    staff_client, mpesa, paybill
+):
+    raw = (
+        b'{"TransID": "TKR3XYZ9AB", "TransAmount": "10.00", "TransAmount": "99999.00",'
+        b'  "BusinessShortCode": "600984"}'
+    )
+    mpesa.confirm(raw)
+    body = staff_client.get("/transactions/TKR3XYZ9AB/").content.decode()
+    shown = raw.decode().replace('"', "&quot;")
+    assert shown in body  # both amounts, the odd spacing: what M-Pesa (or someone) sent

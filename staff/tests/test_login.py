@@ -1,6 +1,7 @@
 """Signing in, and what happens to someone guessing passwords."""
 
 import pytest
+from django.db import connection
 from django.test import override_settings
 
 from staff.tests.conftest import PASSWORD
@@ -97,3 +98,60 @@ def test_the_sign_in_page_has_a_csrf_protected_form(client):
     response = client.get("/accounts/login/")
     assert response.status_code == 200
     assert b'name="csrfmiddlewaretoken"' in response.content
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrency is proven on PostgreSQL")
+def test_guesses_arriving_together_get_no_more_password_checks_than_the_limit(cashier):
+    import threading
+    from unittest import mock
+
+    from django.contrib.auth.backends import ModelBackend
+    from django.db import connections
+    from django.test import Client
+
+    checks: list[str] = []
+    real = ModelBackend.authenticate
+
+    def counted(self, request, username=None, password=None, **kwargs):
+        checks.append(password)
+        return real(self, request, username=username, password=password, **kwargs)
+
+    barrier = threading.Barrier(10)
+    statuses: list[int] = []
+
+    def guess() -> None:
+        try:
+            client = Client()
+            barrier.wait(timeout=10)
+            statuses.append(sign_in(client, "guess").status_code)
+        finally:
+            connections.close_all()
+
+    with (
+        override_settings(STAFF_LOGIN_MAX_FAILURES=5),
+        mock.patch.object(ModelBackend, "authenticate", counted),
+    ):
+        threads = [threading.Thread(target=guess) for _ in range(10)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+
+    assert len(checks) == 5
+    assert sorted(statuses) == [200] * 5 + [429] * 5
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/accounts/password_reset/", "/accounts/reset/x/y/", "/accounts/password_change/"],
+)
+def test_there_is_no_self_service_password_reset_or_open_mailer(client, url):
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"email": "someone@example.com"}).status_code == 404
+
+
+def test_signing_out_is_a_post_that_ends_the_session(client, cashier):
+    sign_in(client, PASSWORD)
+    assert client.post("/accounts/logout/").status_code == 302
+    assert "_auth_user_id" not in client.session
