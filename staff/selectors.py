@@ -396,7 +396,14 @@ class Attention:
 def attention(*, limit: int = 100, unmatched_limit: int = 20) -> Attention:
     """The newest ``limit`` of each kind of problem, with their counts. Unmatched payments are
     many and listed in full on the transactions page, so only the newest few are shown here."""
-    failed = CallbackReceipt.objects.filter(status=CallbackReceipt.Status.FAILED)
+    # A validation still "received" a minute on was never answered (the database failed
+    # between keeping it and deciding): M-Pesa applied the shortcode's default. Staff should know.
+    unanswered = Q(
+        kind=CallbackReceipt.Kind.VALIDATION,
+        status=CallbackReceipt.Status.RECEIVED,
+        received_at__lt=timezone.now() - timedelta(minutes=1),
+    )
+    failed = CallbackReceipt.objects.filter(Q(status=CallbackReceipt.Status.FAILED) | unanswered)
     conflicts = CallbackReceipt.objects.filter(status=CallbackReceipt.Status.CONFLICT)
     sms_count, sms_rows = sms_failed(limit=limit)
     unmatched_qs = Payment.objects.filter(~payments_matched_q())

@@ -185,3 +185,28 @@ def test_needs_attention_on_the_list_includes_conflicts_and_failed_sms(
         "TKCONFLIC1",
         "TKSMSFAIL1",
     ]
+
+
+def test_a_validation_never_answered_is_listed_for_staff(staff_client, mpesa, paybill):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from c2b.services.callbacks import callback_receipt_store
+
+    receipt = callback_receipt_store(
+        kind="validation", body=b'{"TransID": "TKR3XYZ9AB"}', headers={}, source_ip=None
+    )
+    CallbackReceipt.objects.filter(pk=receipt.pk).update(
+        received_at=timezone.now() - timedelta(minutes=5)
+    )
+    body = staff_client.get("/attention/").content.decode()
+    assert f"#{receipt.pk} validation" in body
+    assert "Never answered" in body
+
+
+def test_a_lower_case_receipt_number_finds_its_payment(staff_client, mpesa, paybill):
+    mpesa.confirm(load_payload("confirmation_v2_masked", TransID="clow0000001"))
+    response = staff_client.get("/transactions/clow0000001/")
+    assert response.status_code == 200
+    assert "CLOW0000001" in response.content.decode()
