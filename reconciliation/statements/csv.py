@@ -1,9 +1,10 @@
 """The door for CSV statements: bytes in, rows of text out.
 
-The encoding is read from the file: a UTF-8 or UTF-16 byte-order mark, else UTF-8 if the bytes
-are valid UTF-8, else Windows-1252 (Excel's "CSV" on Windows), else Latin-1, which reads any
-bytes. The delimiter is whichever of comma, semicolon or tab yields a header row (comma first).
-Rows are counted as a spreadsheet counts them: one per record, blank lines included.
+The encoding is read from the file: a UTF-8 or UTF-16 byte-order mark (if the rest decodes),
+else UTF-8 if the bytes are valid UTF-8, else Windows-1252 (Excel's "CSV" on Windows), else
+Latin-1, which reads any bytes. The delimiter is whichever of comma, semicolon or tab yields a
+header row (comma first). Rows are counted as a spreadsheet counts them: one per record, blank
+lines included.
 """
 
 from __future__ import annotations
@@ -27,11 +28,12 @@ def csv_sources(data: bytes) -> list[RowSource]:
 
 
 def _encoding(data: bytes) -> str:
+    candidates = ["utf-8", "cp1252"]
     if data.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    for encoding in ("utf-8", "cp1252"):
+        candidates.insert(0, "utf-8-sig")
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates.insert(0, "utf-16")
+    for encoding in candidates:
         if _decodes(data, encoding):
             return encoding
     return "latin-1"

@@ -202,33 +202,16 @@ def statement_proof(statement: Statement) -> Proof:
 
     order = ""
     if first_balanced is not None and last_balanced is not None:
-        order = _order(file_first, file_last, chains)
-        chain = chains[0] if order == NEWEST_FIRST else chains[1]
+        ends = _Ends(first_balanced, last_balanced, lead, carry, opening, closing)
+        order = _order(file_first, file_last, chains, ends)
         if first_balanced is not last_balanced:
             checked.append(f"running Balance ({order})")
-            discrepancies += chain.breaks.all()
-        newest, oldest = (
-            (first_balanced, last_balanced)
-            if order == NEWEST_FIRST
-            else (last_balanced, first_balanced)
-        )
-        newer_carry, older_carry = (lead, carry) if order == NEWEST_FIRST else (carry, lead)
+            discrepancies += (chains[1] if order == OLDEST_FIRST else chains[0]).breaks.all()
         if opening is not None:
             checked.append("the oldest line follows from the Opening Balance")
-            moved = oldest.net + older_carry
-            if opening + moved != oldest.balance:
-                discrepancies.append(
-                    f"line {oldest.row} (the oldest): Balance {money_text(oldest.balance)} does "
-                    f"not follow from the Opening Balance {money_text(opening)} "
-                    f"{'+' if moved >= 0 else '-'} {money_text(abs(moved))}"
-                )
         if closing is not None:
             checked.append("the newest line ends at the Closing Balance")
-            if newest.balance + newer_carry != closing:
-                discrepancies.append(
-                    f"line {newest.row} (the newest): Balance {money_text(newest.balance)} "
-                    f"does not end at the Closing Balance {money_text(closing)}"
-                )
+        discrepancies += ends.mismatches(order)
     elif completed:
         notes.append("the lines carry no Balance: the running balance could not be checked")
 
@@ -266,8 +249,47 @@ def _differs(label: str, stated: Decimal, summed: Decimal) -> str:
     return f"{label} stated {money_text(stated)}, lines add up to {money_text(summed)} ({how})"
 
 
-def _order(first: datetime | None, last: datetime | None, chains: tuple[_Chain, _Chain]) -> str:
+@dataclass(frozen=True, slots=True)
+class _Ends:
+    """The first and last lines with a Balance, the net of the lines without one before the
+    first and after the last, and the stated balances they must meet."""
+
+    first: _Balanced
+    last: _Balanced
+    lead: Decimal
+    trail: Decimal
+    opening: Decimal | None
+    closing: Decimal | None
+
+    def mismatches(self, order: str) -> list[str]:
+        """Where the oldest line does not follow from the opening balance, or the newest does
+        not end at the closing balance, reading the file in ``order``."""
+        newest_first = order == NEWEST_FIRST
+        newest, oldest = (self.first, self.last) if newest_first else (self.last, self.first)
+        newer, older = (self.lead, self.trail) if newest_first else (self.trail, self.lead)
+        found = []
+        if self.opening is not None:
+            moved = oldest.net + older
+            if self.opening + moved != oldest.balance:
+                found.append(
+                    f"line {oldest.row} (the oldest): Balance {money_text(oldest.balance)} does "
+                    f"not follow from the Opening Balance {money_text(self.opening)} "
+                    f"{'+' if moved >= 0 else '-'} {money_text(abs(moved))}"
+                )
+        if self.closing is not None and newest.balance + newer != self.closing:
+            found.append(
+                f"line {newest.row} (the newest): Balance {money_text(newest.balance)} "
+                f"does not end at the Closing Balance {money_text(self.closing)}"
+            )
+        return found
+
+
+def _order(
+    first: datetime | None, last: datetime | None, chains: tuple[_Chain, _Chain], ends: _Ends
+) -> str:
+    """By the first and last lines' times; when those are equal, the reading in which fewer
+    balances disagree (newest first, the portal's order, if both agree as well)."""
     if first is not None and last is not None and first != last:
         return NEWEST_FIRST if first > last else OLDEST_FIRST
-    newest, oldest = chains
-    return OLDEST_FIRST if oldest.breaks.count < newest.breaks.count else NEWEST_FIRST
+    newest, oldest = (chain.breaks.count + len(ends.mismatches(chain.order)) for chain in chains)
+    return OLDEST_FIRST if oldest < newest else NEWEST_FIRST
