@@ -1,7 +1,9 @@
 """The payment export format, shared by ``manage.py export_transactions`` and the staff app.
 
 Columns are the Daraja callback fields in ``c2b.payloads.C2B_FIELDS`` order, headed by their
-Daraja names, so a SACCO's existing spreadsheets keep working. Columns are only ever appended.
+Daraja names, so a SACCO's existing spreadsheets keep working; then ``Source`` (what told us
+about the payment: ``callback``, ``statement``, ``pull``, ``status``) and ``Reconciliation``
+(the latest reconciliation's verdict, empty before any). Columns are only ever appended.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from c2b.models import Payment
 from c2b.payloads import C2B_FIELDS, Kind
 from core.eat import eat_iso
 
-EXPORT_HEADER = [f.key for f in C2B_FIELDS]
+EXPORT_HEADER = [*(f.key for f in C2B_FIELDS), "Source", "Reconciliation"]
 _TEXT_KINDS = (Kind.RECEIPT, Kind.TEXT, Kind.SHORTCODE)
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 
@@ -44,7 +46,7 @@ def payment_export_values(payment: Payment) -> list[Value]:
     for f in C2B_FIELDS:
         value = getattr(payment, f.attr)
         values.append(neutralise(value) if f.kind in _TEXT_KINDS else value)
-    return values
+    return [*values, payment.source, payment.reconciled]
 
 
 def as_text(value: Value) -> str:

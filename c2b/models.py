@@ -258,6 +258,16 @@ class Payment(models.Model):
         CALLBACK = "callback", "M-Pesa confirmation callback"
         STATEMENT = "statement", "Org-portal statement (reconciliation)"
         PULL = "pull", "Pull Transactions API (reconciliation)"
+        STATUS = "status", "Transaction Status API (reconciliation)"
+
+    class Reconciled(models.TextChoices):
+        """What Safaricom's own records said of it at the latest reconciliation."""
+
+        NOT_YET = "", "Not reconciled yet"
+        MATCHED = "matched", "Matched: M-Pesa's records agree"
+        UNCONFIRMED = "unconfirmed", "Unconfirmed: not in M-Pesa's statement"
+        MISMATCH = "mismatch", "Mismatch: amount or account differ"
+        REVERSED = "reversed", "Reversed by M-Pesa"
 
     trans_id = models.CharField(
         "TransID",
@@ -301,6 +311,17 @@ class Payment(models.Model):
         choices=Source.choices,
         default=Source.CALLBACK,
         help_text="What told us about it: M-Pesa's callback, or reconciliation found it.",
+    )
+    reconciled = models.CharField(
+        max_length=12,
+        choices=Reconciled.choices,
+        default=Reconciled.NOT_YET,
+        blank=True,
+        help_text="The latest reconciliation's verdict. Nothing is ever deleted for it.",
+    )
+    amended = models.TextField(
+        blank=True,
+        help_text="Fields completed after it was first recorded, when, and from what.",
     )
     validation = models.ForeignKey(
         ValidationDecision, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

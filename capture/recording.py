@@ -26,11 +26,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from c2b.models import Payment, Shortcode
-from c2b.payloads import C2BPayload, payload_values
+from c2b.payloads import FIELD_BY_ATTR, C2BPayload, payload_values
 from c2b.selectors import validation_decisions_for
 from c2b.services.callbacks import unknown_shortcode_reason
+from core.eat import EAT
+from members.models import MemberMatch
 from members.services import payments_member_match
 from sms.services import sms_receipts_enqueue
 
@@ -108,8 +111,68 @@ def payments_record(
     for recording in recordings:
         if not recording.created and not recording.refused:
             recording.payment = stored[recording.payload.trans_id]
-            recording.differences = recording.payload.differences(recording.payment)
+            if recording.payment.source == source or source != Payment.Source.CALLBACK:
+                recording.differences = recording.payload.differences(recording.payment)
+            else:
+                recording.differences = _complete_from_callback(recording)
     return recordings
+
+
+# Facts every source states the same way; the rest (M-Pesa's type names, how a phone is masked,
+# whose name) differ between a statement, Pull, Transaction Status and the callback.
+_SAME_IN_EVERY_SOURCE = ("amount", "business_short_code")
+# What a callback may fill in on a payment reconciliation recorded first, where that was blank.
+_COMPLETABLE = (
+    "bill_ref_number",
+    "invoice_number",
+    "org_account_balance",
+    "third_party_trans_id",
+    "msisdn",
+    "first_name",
+    "middle_name",
+    "last_name",
+)
+
+
+def _complete_from_callback(recording: Recording) -> list[tuple[str, Any, Any]]:
+    """The callback of a payment reconciliation found first: a redelivery, never a second
+    payment. Returns how it differs on the facts every source states alike (amount, shortcode,
+    account where both have one); otherwise it fills in what the first record lacked, and says
+    so on the payment (``amended``)."""
+    payment, payload = recording.payment, recording.payload
+    differences = [
+        (FIELD_BY_ATTR[attr].key, getattr(payment, attr), getattr(payload, attr))
+        for attr in _SAME_IN_EVERY_SOURCE
+        if getattr(payment, attr) != getattr(payload, attr)
+    ]
+    if payment.bill_ref_number and _account(payment.bill_ref_number) != _account(
+        payload.bill_ref_number
+    ):
+        differences.append(("BillRefNumber", payment.bill_ref_number, payload.bill_ref_number))
+    if differences:
+        return differences
+    filled = [
+        attr
+        for attr in _COMPLETABLE
+        if getattr(payment, attr) in ("", None) and getattr(payload, attr) not in ("", None)
+    ]
+    if filled:
+        for attr in filled:
+            setattr(payment, attr, getattr(payload, attr))
+        keys = ", ".join(FIELD_BY_ATTR[attr].key for attr in filled)
+        when = timezone.now().astimezone(EAT).strftime("%d-%m-%Y %H:%M")
+        line = f"{when}: {keys} completed from M-Pesa's confirmation callback."
+        payment.amended = f"{payment.amended}\n{line}".strip()
+        payment.save(update_fields=[*filled, "amended"])
+        if "bill_ref_number" in filled:  # now it can be matched by account
+            MemberMatch.objects.filter(payment=payment).delete()
+            payments_member_match(payments=[payment])
+        logger.info("Payment %s completed from its late callback: %s", payment.trans_id, keys)
+    return []
+
+
+def _account(text: str) -> str:
+    return "".join(text.split()).upper()
 
 
 _NO_RECEIPTS = {

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "members",
     "sms",
     "capture",
+    "reconciliation",
     "staff",
 ]
 
@@ -272,6 +273,14 @@ DARAJA_TIMEOUT_SECONDS = env_int("DARAJA_TIMEOUT_SECONDS", 30)
 # refuses; this switch relaxes only the localhost rule, and never in production mode.
 DARAJA_ALLOW_LOCAL_CALLBACKS = env_bool("DARAJA_ALLOW_LOCAL_CALLBACKS", DEBUG)
 
+# --- Reconciliation with M-Pesa's records (reconciliation/) ---------------------------------
+# Send SMS receipts for payments found by reconciliation (statement, Pull, Transaction Status)
+# that the callback never brought, as for any payment. Off: they are recorded with their SMS
+# row skipped (the member may have been told another way by then).
+RECONCILE_SMS_RECEIPTS = env_bool("RECONCILE_SMS_RECEIPTS", True)
+# The largest statement file the staff upload page accepts (a 100,000-line CSV is about 20 MB).
+STATEMENT_UPLOAD_MAX_MB = env_int("STATEMENT_UPLOAD_MAX_MB", 50)
+
 # --- Members and SMS receipts (members/, sms/) ------------------------------------------------
 # Name the receipts are signed with ({{ sacco_name }} in templates/sms/payment_receipt.txt).
 SMS_SACCO_NAME = env_str("SMS_SACCO_NAME", "Neno SACCO")
@@ -326,6 +335,7 @@ LOGGING = {
         "members": {"level": LOG_LEVEL},
         "sms": {"level": LOG_LEVEL},
         "capture": {"level": LOG_LEVEL},
+        "reconciliation": {"level": LOG_LEVEL},
         "staff": {"level": LOG_LEVEL},
         # Django's own handlers know no redaction: runserver's request log goes to ours, and
         # errors are not mailed (the mail would carry the path, token and all).

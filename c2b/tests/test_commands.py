@@ -309,7 +309,8 @@ def test_reprocessing_a_receipt_already_captured_leaves_it_as_it_is(mpesa, make_
 
 HEADER = (
     "TransID,TransactionType,TransTime,TransAmount,BusinessShortCode,BillRefNumber,"
-    "InvoiceNumber,OrgAccountBalance,ThirdPartyTransID,MSISDN,FirstName,MiddleName,LastName"
+    "InvoiceNumber,OrgAccountBalance,ThirdPartyTransID,MSISDN,FirstName,MiddleName,LastName,"
+    "Source,Reconciliation"
 )
 
 
@@ -321,11 +322,11 @@ def test_export_writes_the_documented_columns_in_order(mpesa, paybill):
     assert lines[0] == HEADER
     assert lines[1] == (
         "RKTQDM7W6S,Buy Goods,2019-11-22T06:38:45+03:00,10.00,600638,,,49197.00,,"
-        "254708374149,John,,Doe"
+        "254708374149,John,,Doe,callback,"
     )
     assert lines[2] == (
         "TKR3XYZ9AB,Pay Bill,2026-11-27T14:30:15+03:00,1500.00,600984,NS 00123,,"
-        "49197.00,,2547 ***** 126,JOHN,,"
+        "49197.00,,2547 ***** 126,JOHN,,,callback,"
     )
 
 

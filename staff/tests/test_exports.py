@@ -50,6 +50,8 @@ def test_csv_streams_the_filtered_set_with_the_export_columns(staff_client, make
         "JOHN",
         "",
         "",
+        "callback",
+        "",
     ]
     assert len(rows) == 2
 
