@@ -100,3 +100,86 @@ def make_receipt_sms(payment: Any, member: Any = None) -> Any:
 
     [sms] = sms_receipts_enqueue(items=[(payment, member)])
     return sms
+
+
+def statement_csv(
+    lines: list[dict[str, Any]],
+    *,
+    shortcode: str = "600984",
+    opening: str = "10000.00",
+    period: tuple[str, str] = ("2026-11-27 00:00:00", "2026-11-27 23:59:59"),
+    totals: bool = True,
+) -> bytes:
+    """An Org-portal statement (the classic CSV with the fuller preamble) whose balances and
+    totals add up. Each line: ``receipt``, ``at`` (EAT ``YYYY-MM-DD HH:MM:SS``), ``amount``
+    and optionally ``account``, ``payer``, ``kind`` (``payment``, ``charge``, ``reversal``),
+    ``linked`` (the receipt a reversal reverses), ``status`` (default ``Completed``)."""
+    import csv
+    import io
+
+    def portal(text: str) -> str:
+        return datetime.fromisoformat(text).strftime("%d-%m-%Y %H:%M:%S")
+
+    ordered = sorted(lines, key=lambda line: line["at"])
+    balance, rows = Decimal(opening), []
+    paid_in = withdrawn = Decimal("0")
+    for line in ordered:
+        amount, kind = Decimal(line["amount"]), line.get("kind", "payment")
+        status = line.get("status", "Completed")
+        payer = line.get("payer", "2547******126 - JOHN OTIENO")
+        incoming = kind == "payment"
+        if status == "Completed":
+            balance += amount if incoming else -amount
+            paid_in += amount if incoming else 0
+            withdrawn += 0 if incoming else amount
+        details = {
+            "payment": f"Pay Bill from {payer} Acc. {line.get('account', 'NS00123')}",
+            "charge": "Pay Bill Charge",
+            "reversal": "Reversal",
+        }[kind]
+        rows.append(
+            [
+                line["receipt"],
+                portal(line["at"]),
+                portal(line["at"]),
+                details,
+                status,
+                f"{amount:,.2f}" if incoming else "",
+                "" if incoming else f"{amount:,.2f}",
+                f"{balance:,.2f}" if status == "Completed" else "",
+                "true" if status == "Completed" else "false",
+                {"payment": "Pay Utility", "charge": "Pay Bill Charge", "reversal": "Reversal"}[
+                    kind
+                ],
+                payer,
+                line.get("linked", ""),
+                line.get("account", "NS00123") if kind == "payment" else "",
+            ]
+        )
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["Short Code:", shortcode])
+    writer.writerow(["Time Period:", "From", portal(period[0]), "To", portal(period[1])])
+    if totals:
+        writer.writerow(
+            [
+                "Opening Balance:",
+                f"{Decimal(opening):,.2f}",
+                "Closing Balance:",
+                f"{balance:,.2f}",
+                "Total Paid In:",
+                f"{paid_in:,.2f}",
+                "Total Withdrawn:",
+                f"{withdrawn:,.2f}",
+            ]
+        )
+    writer.writerow([])
+    writer.writerow(
+        [
+            "Receipt No.", "Completion Time", "Initiation Time", "Details", "Transaction Status",
+            "Paid In", "Withdrawn", "Balance", "Balance Confirmed", "Reason Type",
+            "Other Party Info", "Linked Transaction ID", "A/C No.",
+        ]
+    )  # fmt: skip
+    writer.writerows(reversed(rows))  # the portal lists newest first
+    return out.getvalue().encode()

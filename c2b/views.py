@@ -16,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from c2b.models import CallbackReceipt
 from c2b.services.callbacks import callback_receipt_answer, callback_receipt_store
 from core.network import client_ip, source_ip_allowed
+from core.requests import LengthRequired, read_body
 from core.secrets import token_matches
 
 logger = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ def c2b_callback(request: HttpRequest, token: str, kind: str) -> JsonResponse:
 
     limit = settings.C2B_MAX_BODY_BYTES
     try:
-        body = _read_limited(request, limit)
+        body = read_body(request, limit)
     except LengthRequired:
         return JsonResponse(
             {"ResultCode": 1, "ResultDesc": "Length Required: send the body with Content-Length."},
@@ -83,29 +84,3 @@ def c2b_callback(request: HttpRequest, token: str, kind: str) -> JsonResponse:
         logger.exception("Database error while processing receipt %s", receipt.pk)
         return JsonResponse(UNAVAILABLE, status=503)
     return JsonResponse(outcome.body, status=outcome.http_status)
-
-
-class LengthRequired(Exception):
-    """A body sent without Content-Length that the web server did not read for us."""
-
-
-def _read_limited(request: HttpRequest, limit: int) -> bytes | None:
-    """The body, or ``None`` when it exceeds ``limit`` (declared or actual).
-
-    A chunked body (no Content-Length) is read only when the web server has de-chunked it and
-    says so (``wsgi.input_terminated``); otherwise Django would read nothing and an empty stand-in
-    would be stored in place of the payment, so ``LengthRequired`` is raised instead (411)."""
-    length = request.META.get("CONTENT_LENGTH") or ""
-    if not length and request.META.get("HTTP_TRANSFER_ENCODING"):
-        if not request.META.get("wsgi.input_terminated"):
-            raise LengthRequired
-        body = request.META["wsgi.input"].read(limit + 1)
-        return None if len(body) > limit else body
-    try:
-        declared = int(length or 0)
-    except ValueError:
-        declared = 0
-    if declared > limit:
-        return None
-    body = request.read(limit + 1)
-    return None if len(body) > limit else body

@@ -269,6 +269,16 @@ DARAJA_BASE_URL = env_str("DARAJA_BASE_URL", "https://sandbox.safaricom.co.ke").
 DARAJA_CONSUMER_KEY = env_str("DARAJA_CONSUMER_KEY")
 DARAJA_CONSUMER_SECRET = env_str("DARAJA_CONSUMER_SECRET")
 DARAJA_TIMEOUT_SECONDS = env_int("DARAJA_TIMEOUT_SECONDS", 30)
+# Transaction Status (verify_payment): the initiator (an API operator created in the M-Pesa
+# Org portal) and its password, sent encrypted with M-Pesa's public certificate for the
+# shortcode's environment. The certificates are downloaded from the Daraja portal (sandbox and
+# production differ); they are not in this repository.
+DARAJA_INITIATOR_NAME = env_str("DARAJA_INITIATOR_NAME")
+DARAJA_INITIATOR_PASSWORD = env_str("DARAJA_INITIATOR_PASSWORD")
+DARAJA_SANDBOX_CERTIFICATE = env_str("DARAJA_SANDBOX_CERTIFICATE")
+DARAJA_PRODUCTION_CERTIFICATE = env_str("DARAJA_PRODUCTION_CERTIFICATE")
+# Pull Transactions registration: the SACCO's phone (2547XXXXXXXX) Safaricom notifies.
+DARAJA_PULL_NOMINATED_NUMBER = env_str("DARAJA_PULL_NOMINATED_NUMBER")
 # The emulator and local development register http://127.0.0.1 callback URLs, which Safaricom
 # refuses; this switch relaxes only the localhost rule, and never in production mode.
 DARAJA_ALLOW_LOCAL_CALLBACKS = env_bool("DARAJA_ALLOW_LOCAL_CALLBACKS", DEBUG)

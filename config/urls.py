@@ -10,6 +10,7 @@ admin.site.login_form = ThrottledAdminAuthenticationForm
 urlpatterns = [
     path("", include("c2b.urls")),
     path("", include("capture.urls")),
+    path("", include("reconciliation.urls")),
     path("", include("sms.urls")),
     path("admin/", admin.site.urls),
     # Sign in and out only. No self-service password reset: it would need outgoing mail and

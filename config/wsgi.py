@@ -16,7 +16,7 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-MACHINE_PATHS = ("/api/v1/c2b/", "/api/v1/sms/", "/healthz")
+MACHINE_PATHS = ("/api/v1/c2b/", "/api/v1/sms/", "/api/v1/daraja/", "/healthz")
 
 
 class MachineWSGIHandler(WSGIHandler):

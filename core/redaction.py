@@ -11,7 +11,7 @@ import logging
 import re
 from collections.abc import Iterable
 
-_SECRET_SEGMENT = re.compile(r"(/api/v1/(?:c2b|sms)/)[^/\s?\"']+")
+_SECRET_SEGMENT = re.compile(r"(/api/v1/(?:c2b|sms|daraja)/)[^/\s?\"']+")
 
 
 def redact(text: str, *, secrets: Iterable[str] = ()) -> str:

@@ -288,12 +288,14 @@ class StatusCheck(models.Model):
 
 
 class DarajaResult(models.Model):
-    """A result Daraja posted to us (Transaction Status result or queue timeout), stored byte for
-    byte before it is read, like a C2B callback: nothing that arrived is lost."""
+    """What Daraja posted to us (a Transaction Status result or queue timeout; anything on the
+    CallBackURL registered for Pull), stored byte for byte before it is read, like a C2B
+    callback: nothing that arrived is lost."""
 
     class Kind(models.TextChoices):
         STATUS_RESULT = "status-result", "Transaction Status result"
         STATUS_TIMEOUT = "status-timeout", "Transaction Status queue timeout"
+        PULL_CALLBACK = "pull-callback", "Pull Transactions notification"
 
     class Status(models.TextChoices):
         RECEIVED = "received", "Received"

@@ -1,25 +1,17 @@
 from datetime import datetime
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 
 from c2b.exports import export_rows, write_csv
 from c2b.selectors import payments_filter
-from core.eat import EAT
+from core.eat import eat_moment
 
 
 def _moment(value: str, option: str) -> datetime:
-    """ISO 8601 date or date-time; naive values are EAT, the time staff think in."""
-    parsed = parse_datetime(value)
-    if parsed is None:
-        day = parse_date(value)
-        if day is None:
-            raise CommandError(f"{option} {value!r} is not an ISO 8601 date or date-time.")
-        parsed = datetime(day.year, day.month, day.day)
-    if timezone.is_naive(parsed):
-        parsed = parsed.replace(tzinfo=EAT)
-    return parsed
+    try:
+        return eat_moment(value)
+    except ValueError as exc:
+        raise CommandError(f"{option} {exc}") from None
 
 
 class Command(BaseCommand):
