@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -25,6 +25,15 @@ from capture.selectors import CaptureBacklog, capture_backlog
 from core.eat import EAT, eat_midnight
 from members.models import MemberMatch
 from members.selectors import member_match_for_payment, payments_matched_q, payments_of_members_q
+from reconciliation.models import DarajaResult, ReconciliationItem, StatusCheck
+from reconciliation.selectors import (
+    ShortcodeReconciliation,
+    daraja_results_failed,
+    items_to_review,
+    latest_item_for,
+    reconciliation_health,
+    status_checks_for,
+)
 from sms.models import OutboundSms
 from sms.selectors import payments_with_failed_sms_q, sms_failed, sms_for_payment
 from staff.forms import PaymentFilter
@@ -202,10 +211,13 @@ class PaymentDetail:
     decisions: list[ValidationDecision]
     member_match: MemberMatch | None = None
     sms: OutboundSms | None = None
+    reconciliation: ReconciliationItem | None = None
+    status_checks: list[StatusCheck] = field(default_factory=list)
 
 
 def payment_detail(*, trans_id: str) -> PaymentDetail | None:
-    """The payment and every callback that named its TransID, or ``None`` if nothing did."""
+    """The payment, every callback that named its TransID, and what M-Pesa's records said of
+    it; ``None`` if nothing we hold names the receipt."""
     trans_id = trans_id.upper()
     payment = Payment.objects.select_related("shortcode", "validation").filter(trans_id=trans_id)
     payment = payment.first()
@@ -213,11 +225,18 @@ def payment_detail(*, trans_id: str) -> PaymentDetail | None:
     if payment is not None:
         receipts = CallbackReceipt.objects.filter(Q(trans_id=trans_id) | Q(payment=payment))
     receipts_list = list(receipts.select_related("validation_decision").order_by("received_at"))
-    if payment is None and not receipts_list:
+    finding = latest_item_for(trans_id=trans_id)
+    checks = status_checks_for(trans_id=trans_id)
+    if payment is None and not receipts_list and finding is None and not checks:
         return None
     decisions = list(ValidationDecision.objects.filter(trans_id=trans_id).order_by("decided_at"))
     detail = PaymentDetail(
-        trans_id=trans_id, payment=payment, receipts=receipts_list, decisions=decisions
+        trans_id=trans_id,
+        payment=payment,
+        receipts=receipts_list,
+        decisions=decisions,
+        reconciliation=finding,
+        status_checks=checks,
     )
     if payment is not None:
         detail.member_match = member_match_for_payment(payment_id=payment.pk)
@@ -253,6 +272,7 @@ class Dashboard:
     days: list[DayTotal]
     shortcodes: list[ShortcodeHealth]
     capture: CaptureBacklog
+    reconciliation: list[ShortcodeReconciliation]
 
 
 def daily_totals(*, last_day: date, days: int) -> list[DayTotal]:
@@ -361,6 +381,7 @@ def dashboard(*, now: datetime | None = None) -> Dashboard:
         days=days,
         shortcodes=health,
         capture=capture_backlog(),
+        reconciliation=reconciliation_health(now=now),
     )
 
 
@@ -391,6 +412,10 @@ class Attention:
     sms_failed_count: int
     unmatched: list[Payment]
     unmatched_count: int
+    findings: list[ReconciliationItem]
+    findings_count: int
+    daraja_failed: list[DarajaResult]
+    daraja_failed_count: int
 
 
 def attention(*, limit: int = 100, unmatched_limit: int = 20) -> Attention:
@@ -406,6 +431,8 @@ def attention(*, limit: int = 100, unmatched_limit: int = 20) -> Attention:
     failed = CallbackReceipt.objects.filter(Q(status=CallbackReceipt.Status.FAILED) | unanswered)
     conflicts = CallbackReceipt.objects.filter(status=CallbackReceipt.Status.CONFLICT)
     sms_count, sms_rows = sms_failed(limit=limit)
+    findings_count, findings = items_to_review(limit=limit)
+    daraja_failed_count, daraja_failed = daraja_results_failed(limit=limit)
     unmatched_qs = Payment.objects.filter(~payments_matched_q())
     return Attention(
         failed=list(failed.defer("body", "traceback").order_by("-received_at", "-id")[:limit]),
@@ -418,4 +445,8 @@ def attention(*, limit: int = 100, unmatched_limit: int = 20) -> Attention:
         sms_failed_count=sms_count,
         unmatched=list(unmatched_qs.order_by("-trans_time", "-trans_id")[:unmatched_limit]),
         unmatched_count=_cached_count("unmatched", unmatched_qs),
+        findings=findings,
+        findings_count=findings_count,
+        daraja_failed=daraja_failed,
+        daraja_failed_count=daraja_failed_count,
     )

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from staff import views
+from staff import reconciliation, views
 
 app_name = "staff"
 
@@ -22,4 +22,27 @@ urlpatterns = [
         name="receipt_reprocess",
     ),
     path("attention/sms/<int:sms_id>/resend/", views.sms_resend, name="sms_resend"),
+    path("reconciliation/", reconciliation.overview, name="reconciliation"),
+    path(
+        "reconciliation/statements/",
+        reconciliation.statement_upload,
+        name="reconciliation_upload",
+    ),
+    path("reconciliation/runs/", reconciliation.run_start, name="reconciliation_start"),
+    path(
+        "reconciliation/runs/<int:run_id>/",
+        reconciliation.run_detail,
+        name="reconciliation_run",
+    ),
+    path(
+        "reconciliation/runs/<int:run_id>/report.csv",
+        reconciliation.run_report,
+        name="reconciliation_report",
+    ),
+    path(
+        "reconciliation/findings/<int:item_id>/review/",
+        reconciliation.item_reviewed,
+        name="reconciliation_review",
+    ),
+    path("reconciliation/verify/", reconciliation.verify, name="reconciliation_verify"),
 ]

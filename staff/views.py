@@ -112,7 +112,7 @@ def _export_name(extension: str) -> str:
     return f"neno-payments-{timezone.now().astimezone(EAT):%Y%m%d-%H%M}.{extension}"
 
 
-class _Echo:
+class Echo:
     """A file-like object that hands back what the csv writer writes, for streaming."""
 
     def write(self, value: str) -> str:
@@ -126,7 +126,7 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     if flt is None:
         return HttpResponseBadRequest("The filter is not valid; fix it on the list page.")
     logger.info("CSV export by %s: %s", request.user, flt.querystring() or "everything")
-    writer = csv.writer(_Echo(), lineterminator="\r\n")
+    writer = csv.writer(Echo(), lineterminator="\r\n")
     rows: Iterator[str] = (writer.writerow(row) for row in export_rows(selectors.payments_for(flt)))
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_export_name("csv")}"'
@@ -207,7 +207,7 @@ def receipt_reprocess(request: HttpRequest, receipt_id: int) -> HttpResponse:
             messages.ERROR if receipt.status == CallbackReceipt.Status.FAILED else messages.SUCCESS
         )
         messages.add_message(request, level, outcome)
-    return redirect(_back(request))
+    return redirect(redirect_target(request))
 
 
 @require_POST
@@ -219,10 +219,10 @@ def sms_resend(request: HttpRequest, sms_id: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, outcome)
-    return redirect(_back(request))
+    return redirect(redirect_target(request))
 
 
-def _back(request: HttpRequest) -> str:
+def redirect_target(request: HttpRequest) -> str:
     """Where to return after an action: a local path from the form, else the attention page."""
     target = request.POST.get("next", "")
     if target.startswith("/") and not target.startswith("//") and "\\" not in target:
