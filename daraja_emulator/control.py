@@ -13,9 +13,11 @@ from typing import Any
 from daraja_emulator import errors, fields, statement
 from daraja_emulator.c2b import parse_payment
 from daraja_emulator.clock import parse_local, to_eat
+from daraja_emulator.delivery import post_json
 from daraja_emulator.ledger import (
     ACCOUNT_NAMES,
     ACCOUNTS,
+    COMPLETED,
     FAILED_STATUSES,
     PORTAL_COMPLETED,
     SETTLEMENT,
@@ -25,7 +27,7 @@ from daraja_emulator.ledger import (
     LedgerError,
 )
 from daraja_emulator.payers import Payer
-from daraja_emulator.payments import PaymentRequest, start_payment
+from daraja_emulator.payments import PaymentRequest, callback_body, start_payment
 from daraja_emulator.scenario import ScenarioSpec, start_scenario
 from daraja_emulator.settings import (
     API_VERSIONS,
@@ -293,6 +295,37 @@ def reverse(state: EmulatorState, trans_id: str, body: dict[str, Any]) -> dict[s
         "reversal": state.ledger.line_snapshot([line])[0],
         "transaction": state.ledger.snapshot([tx])[0],
     }
+
+
+def confirm(state: EmulatorState, trans_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """M-Pesa sends a completed payment's confirmation now: a callback that comes late (after
+    being dropped) or a redelivery. Returns the payment with the delivery recorded on it."""
+    _check_keys(body, set())
+    tx = state.ledger.get(trans_id)
+    if tx is None:
+        raise control_error(f"unknown transaction {trans_id}", 404)
+    with state.lock:
+        registration = state.shortcode(tx.shortcode).registration
+    snapshot = state.ledger.snapshot([tx])[0]
+    if snapshot["status"] != COMPLETED:
+        raise control_error(f"{trans_id} is {snapshot['status']}: only payments confirm", 409)
+    if registration is None:
+        raise control_error(f"no callback URLs are registered for {tx.shortcode}", 409)
+    balance = state.ledger.read(lambda: tx.balance_after)
+    payment_body = callback_body(
+        tx,
+        balance="" if balance is None else f"{balance:.2f}",
+        third_party_trans_id=state.ledger.read(lambda: tx.third_party_trans_id),
+    )
+    delivery, _ = post_json(
+        registration.confirmation_url,
+        payment_body,
+        kind="confirmation",
+        timeout=state.settings.confirmation_timeout,
+        now=state.clock.now(),
+    )
+    state.ledger.record_delivery(tx, delivery)
+    return state.ledger.snapshot([tx])[0]
 
 
 def transfer(state: EmulatorState, body: dict[str, Any]) -> dict[str, Any]:

@@ -158,6 +158,11 @@ ROUTES: list[tuple[str, str, Handler]] = [
         r"/emulator/ledger/(?P<trans_id>[A-Za-z0-9]+)/reverse",
         control_api(control.reverse, body=True),
     ),
+    (
+        "POST",
+        r"/emulator/ledger/(?P<trans_id>[A-Za-z0-9]+)/confirm",
+        control_api(control.confirm, body=True),
+    ),
     ("POST", r"/emulator/transfer", control_api(control.transfer, body=True)),
     ("GET", r"/emulator/lines", control_api(control.lines, query=True)),
     ("GET", r"/emulator/statement\.csv", statement_csv),

@@ -33,6 +33,8 @@ from demo.processes import Process, free_port, manage, wait_for_http, wait_until
 
 CONSUMER_KEY = "e2e-consumer-key"
 CONSUMER_SECRET = "e2e-consumer-secret"
+# The emulator's default Transaction Status initiator and its password (its README).
+INITIATOR, INITIATOR_PASSWORD = "testapi", "Safaricom999!*!"
 # Hex only: a random token must never spell a word Safaricom refuses in URLs (exe, cmd, sql...).
 CALLBACK_TOKEN = secrets.token_hex(16)
 # Seconds the emulator waits for our validation answer. The shared emulator gives the app room
@@ -266,8 +268,11 @@ def emulator_process(e2e_logs) -> Iterator[EmulatorClient]:
 
 
 @pytest.fixture(scope="session")
-def product_env(e2e_database, emulator_process) -> dict[str, str]:
+def product_env(e2e_database, emulator_process, e2e_logs) -> dict[str, str]:
     port = free_port()
+    # M-Pesa's certificate, as a SACCO downloads it from the Daraja portal: the emulator's.
+    certificate = e2e_logs / "mpesa-sandbox.pem"
+    certificate.write_bytes(emulator_process.http.get("/emulator/certificate.pem").content)
     return {
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DJANGO_DEBUG": "false",
@@ -281,6 +286,10 @@ def product_env(e2e_database, emulator_process) -> dict[str, str]:
         "DARAJA_CONSUMER_KEY": CONSUMER_KEY,
         "DARAJA_CONSUMER_SECRET": CONSUMER_SECRET,
         "DARAJA_ALLOW_LOCAL_CALLBACKS": "true",
+        "DARAJA_INITIATOR_NAME": INITIATOR,
+        "DARAJA_INITIATOR_PASSWORD": INITIATOR_PASSWORD,
+        "DARAJA_SANDBOX_CERTIFICATE": str(certificate),
+        "DARAJA_PULL_NOMINATED_NUMBER": "254708374149",
         "SMS_BACKEND": "console",
         "C2B_CAPTURE_POLL_MS": "100",
         "LOG_LEVEL": "INFO",

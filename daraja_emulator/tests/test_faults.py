@@ -101,3 +101,19 @@ def test_unknown_fault_names_are_refused(daraja: Daraja) -> None:
     )
     assert reply.status_code == 400
     assert "duplicates" in reply.json()["errorMessage"]
+
+
+def test_a_dropped_confirmation_can_be_sent_late(daraja: Daraja, receiver: Receiver) -> None:
+    """``POST /emulator/ledger/<id>/confirm``: the callback M-Pesa sends after all."""
+    daraja.register(receiver)
+    tx = daraja.pay(faults={"drop": True})
+    assert receiver.at(CONFIRM) == []
+
+    late = daraja.control("POST", f"/ledger/{tx['trans_id']}/confirm", {})
+
+    assert late.status_code == 200, late.text
+    assert [d["kind"] for d in late.json()["deliveries"]] == ["confirmation"]
+    [sent] = receiver.wait_for(CONFIRM)
+    assert sent.json["TransID"] == tx["trans_id"]
+    assert sent.json["OrgAccountBalance"] == tx["balance_after"]
+    assert daraja.control("POST", "/ledger/XXXXXXXXXX/confirm", {}).status_code == 404
