@@ -1,6 +1,10 @@
 # Neno SACCO C2B capture. `make demo` runs the product; `make test` proves it.
 SHELL := /bin/bash
-PYTHON ?= python3
+# The newest installed Python that pyproject.toml's requires-python allows (PYTHON=... chooses).
+# Each candidate is run, not only looked up: a pyenv shim exists for versions it cannot run.
+PYTHONS := python3.14 python3.13 python3.12 python3.11
+PYTHON ?= $(firstword $(foreach p,$(PYTHONS),$(if $(shell $(p) -c 'import sys; \
+	sys.exit(not (3, 11) <= sys.version_info < (3, 15))' 2>/dev/null && echo ok),$(p))))
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
@@ -16,6 +20,9 @@ SQLITE_TEST_URL := sqlite:///$(CURDIR)/var/test.sqlite3
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
+	@test -x $(BIN)/python || test -n "$(PYTHON)" || { echo "No Python 3.11 to 3.14 found:" \
+		"install one (Debian: apt-get install python3 python3-venv), or name it with" \
+		"PYTHON=/path/to/python3.x" >&2; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
