@@ -301,6 +301,7 @@ def start(root: Path, *, durable: bool = False, attempts: int = 3) -> Embedded:
     clean_stale(root)
     run_dir = root / f"{os.getpid()}-{secrets.token_hex(3)}"
     run_dir.mkdir(mode=0o700)
+    process = None
     try:
         data = run_dir / "data"
         data.mkdir(mode=0o700)
@@ -314,6 +315,8 @@ def start(root: Path, *, durable: bool = False, attempts: int = 3) -> Embedded:
                 return Embedded(run_dir, process, port, time.monotonic() - began)
         raise Unavailable(f"PostgreSQL did not start:\n{tail(run_dir / 'postgres.log')}")
     except BaseException:
+        if process is not None:
+            stop_process(process)
         remove(run_dir)
         raise
 
@@ -424,28 +427,46 @@ def _interrupt_came_from_terminal() -> bool:
         return False
 
 
-def run(command: Sequence[str], env: dict[str, str]) -> int:
-    """Run ``command``; SIGTERM and SIGHUP are passed on, and so is SIGINT unless the terminal
-    sent it to the command already. Returns its exit status (128 + N for signal N)."""
+class Signals:
+    """SIGINT, SIGTERM and SIGHUP while we run: passed on to the command once it runs; one that
+    comes earlier (while the server starts) is kept, and the command is then not started."""
+
+    HANDLED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+    def __init__(self) -> None:
+        self.child: subprocess.Popen | None = None
+        self.received: int | None = None
+        self._previous: dict[int, object] = {}
+
+    def __enter__(self) -> Signals:
+        self._previous = {signum: signal.signal(signum, self._handle) for signum in self.HANDLED}
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+    def _handle(self, signum: int, _frame: object) -> None:
+        if self.child is None:
+            self.received = self.received or signum
+        elif not (signum == signal.SIGINT and _interrupt_came_from_terminal()):
+            with contextlib.suppress(ProcessLookupError):
+                self.child.send_signal(signum)
+
+
+def run(command: Sequence[str], env: dict[str, str], signals: Signals) -> int:
+    """Run ``command`` to its end; its exit status (128 + N for signal N, as shells say)."""
+    if signals.received:
+        log(f"{signal.Signals(signals.received).name} before the command started: not running it")
+        return 128 + signals.received
     try:
-        child = subprocess.Popen(command, env=env)  # noqa: S603
+        signals.child = subprocess.Popen(command, env=env)  # noqa: S603
     except OSError as exc:
         log(f"cannot run {command[0]}: {exc}")
         return 127
-
-    def forward(signum: int, _frame: object) -> None:
-        if signum == signal.SIGINT and _interrupt_came_from_terminal():
-            return
-        with contextlib.suppress(ProcessLookupError):
-            child.send_signal(signum)
-
-    handled = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-    previous = {signum: signal.signal(signum, forward) for signum in handled}
-    try:
-        status = child.wait()
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+    if signals.received:  # came while it was being started
+        signals.child.send_signal(signals.received)
+    status = signals.child.wait()
     return 128 - status if status < 0 else status
 
 
@@ -469,11 +490,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not command:
         parser.error("no COMMAND to run")
 
+    with Signals() as signals:
+        return _run_with_database(command, args.embedded, args.durable, signals)
+
+
+def _run_with_database(
+    command: Sequence[str], embedded: bool, durable: bool, signals: Signals
+) -> int:
     env = dict(os.environ)
-    if not args.embedded:
+    if not embedded:
         if env.get("DATABASE_URL"):
             log("DATABASE_URL is set: using it")
-            return run(command, {**bench_defaults(env["DATABASE_URL"]), **env})
+            return run(command, {**bench_defaults(env["DATABASE_URL"]), **env}, signals)
         try:
             host, port = parse_address(env.get("TEST_PG_ADDRESS") or DEFAULT_ADDRESS)
         except ValueError as exc:
@@ -482,20 +510,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         if answers(host, port):
             url = server_url(host, port)
             log(f"a server answers on {host}:{port}: using {url}")
-            return run(command, {**bench_defaults(url), **env, "DATABASE_URL": url})
+            return run(command, {**bench_defaults(url), **env, "DATABASE_URL": url}, signals)
         log(f"nothing answers on {host}:{port}: starting an embedded PostgreSQL")
 
     try:
-        server = start(Path(env.get("TEST_PG_DIR") or DEFAULT_DIR), durable=args.durable)
+        server = start(Path(env.get("TEST_PG_DIR") or DEFAULT_DIR), durable=durable)
     except Unavailable as exc:
         log(str(exc))
         return 2
     try:
         log(
             f"embedded PostgreSQL {server.version} ready in {server.seconds:.1f} s at "
-            f"{server.url}{' (durable)' if args.durable else ''}, data in {server.run_dir}"
+            f"{server.url}{' (durable)' if durable else ''}, data in {server.run_dir}"
         )
-        return run(command, {**bench_defaults(server.url), **env, "DATABASE_URL": server.url})
+        child_env = {**bench_defaults(server.url), **env, "DATABASE_URL": server.url}
+        return run(command, child_env, signals)
     finally:
         stop(server)
         log("embedded PostgreSQL stopped, its data removed")

@@ -263,22 +263,40 @@ def test_a_server_that_cannot_start_is_reported_with_its_log_and_removed(monkeyp
 # --- runs that end badly -----------------------------------------------------------------------
 
 
-def test_sigterm_ends_the_command_then_stops_the_server_and_removes_it(env, pg_dir):
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_ends_the_command_then_stops_the_server_and_removes_it(
+    env, pg_dir, tmp_path, signum
+):
+    started = tmp_path / "started"
+    sleeper = "import pathlib, sys, time; pathlib.Path(sys.argv[1]).touch(); time.sleep(60)"
     launched = subprocess.Popen(
-        launcher("--", sys.executable, "-c", "import time; time.sleep(60)"),
+        launcher("--", sys.executable, "-c", sleeper, str(started)),
         cwd=ROOT,
         env=env,
         stderr=subprocess.PIPE,
         text=True,
     )
+    wait_for(started.exists, what="the command to start")
     postmaster = postmaster_of(ready_run_dir(pg_dir))
 
-    launched.send_signal(signal.SIGTERM)
+    launched.send_signal(signum)
 
-    assert launched.wait(30) == 128 + signal.SIGTERM
+    assert launched.wait(30) == 128 + signum
     assert "stopped, its data removed" in launched.stderr.read()
     assert gone(postmaster)
     assert not pg_dir.exists()
+
+
+def test_a_signal_before_the_command_started_means_it_never_starts(tmp_path, capsys):
+    signals = testdb.Signals()
+    signals.received = signal.SIGTERM  # as if it came while the server was starting
+    ran = tmp_path / "ran"
+
+    status = testdb.run([sys.executable, "-c", f"open({str(ran)!r}, 'w')"], {}, signals)
+
+    assert status == 128 + signal.SIGTERM
+    assert not ran.exists()
+    assert "SIGTERM before the command started: not running it" in capsys.readouterr().err
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the parent-death signal is Linux's")
