@@ -1,0 +1,1 @@
+"""Developer tools that stand apart from the Django project: they import nothing from it."""
