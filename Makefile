@@ -38,7 +38,7 @@ test-embedded: install
 # The capture core once more on SQLite, the demo's database.
 test-sqlite: install
 	@mkdir -p var
-	DATABASE_URL=$(SQLITE_TEST_URL) $(BIN)/pytest c2b daraja config
+	DATABASE_URL=$(SQLITE_TEST_URL) $(BIN)/pytest c2b capture core daraja config
 
 lint: install
 	$(BIN)/ruff check .

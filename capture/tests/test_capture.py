@@ -76,7 +76,8 @@ def test_a_batch_costs_the_same_queries_whatever_its_size(mpesa, paybill, payloa
             assert capture_pending(limit=100).processed == count
         return len(queries)
 
-    assert queries_for(1, start=0) == queries_for(50, start=100)
+    # 40: under SQLite's 999 parameters per statement, past which Django splits an insert.
+    assert queries_for(1, start=0) == queries_for(40, start=100)
 
 
 def test_bug_while_capturing_one_receipt_fails_it_alone_with_its_traceback(mpesa, paybill, payload):
