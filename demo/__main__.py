@@ -1,5 +1,7 @@
 """`make demo`: migrate SQLite, start the emulator, the web app and the SMS worker, register the
-demo paybill's URLs with the emulator, then pay into it while you watch. Ctrl-C stops everything.
+demo paybill's URLs with the emulator, then pay into it while you watch. When the payments are
+done it reconciles with the emulator's M-Pesa statement, so the confirmations M-Pesa dropped are
+found and stored, with their SMS receipts. Ctrl-C stops everything.
 
 Environment knobs: DEMO_PORT (8000), DEMO_EMULATOR_PORT (8001), DEMO_PAYMENTS (40),
 DEMO_PACE (payments per second, 1), DEMO_DATABASE_URL (sqlite:///db.sqlite3 in the repository).
@@ -17,7 +19,7 @@ import time
 import httpx
 
 from config.serve import web_command
-from demo.processes import ROOT, Process, manage, port_is_free, wait_for_http
+from demo.processes import ROOT, Process, manage, port_is_free, wait_for_http, wait_until
 
 SHORTCODE = "600000"
 MEMBERS_CSV = ROOT / "members" / "fixtures" / "demo_members.csv"
@@ -28,6 +30,10 @@ CONSUMER_SECRET = "demo-consumer-secret"  # noqa: S105 - the emulator's publishe
 
 def say(message: str) -> None:
     print(f"demo: {message}", flush=True)
+
+
+# The emulator's Transaction Status initiator, as the SACCO would have created one.
+INITIATOR, INITIATOR_PASSWORD = "testapi", "Safaricom999!*!"
 
 
 def demo_environment(port: int, emulator_port: int) -> dict[str, str]:
@@ -45,6 +51,10 @@ def demo_environment(port: int, emulator_port: int) -> dict[str, str]:
         "DARAJA_CONSUMER_KEY": CONSUMER_KEY,
         "DARAJA_CONSUMER_SECRET": CONSUMER_SECRET,
         "DARAJA_ALLOW_LOCAL_CALLBACKS": "true",
+        "DARAJA_INITIATOR_NAME": INITIATOR,
+        "DARAJA_INITIATOR_PASSWORD": INITIATOR_PASSWORD,
+        # M-Pesa's public certificate, as downloaded from the Daraja portal: the emulator's.
+        "DARAJA_SANDBOX_CERTIFICATE": str(LOGS / "mpesa-sandbox.pem"),
         "SMS_SACCO_NAME": "Neno SACCO",
         "PYTHONUNBUFFERED": "1",
     }
@@ -126,6 +136,11 @@ def start_processes(env: dict[str, str], port: int, emulator_port: int) -> list[
     processes.append(emulator)
     wait_for_http(f"http://127.0.0.1:{emulator_port}/emulator/health", process=emulator)
     say(f"Daraja emulator up on http://127.0.0.1:{emulator_port} (log: var/demo/emulator.log)")
+    certificate = httpx.get(
+        f"http://127.0.0.1:{emulator_port}/emulator/certificate.pem", timeout=10
+    )
+    certificate.raise_for_status()
+    (LOGS / "mpesa-sandbox.pem").write_bytes(certificate.content)
 
     web = Process(
         "web",
@@ -243,7 +258,7 @@ def main() -> int:
         say(registered.stdout.strip())
         scenario = run_scenario(emulator_port, payments, pace)
         banner(port, emulator_port, password, payments)
-        watch(processes, emulator_port, scenario)
+        watch(processes, env, port, emulator_port, scenario)
     except KeyboardInterrupt:
         say("stopping")
     except Exception as exc:  # say what failed, then clean up
@@ -270,7 +285,8 @@ def banner(port: int, emulator_port: int, password: str, payments: int) -> None:
    Emulator      : http://127.0.0.1:{emulator_port}/emulator/ledger  (statement:
                    http://127.0.0.1:{emulator_port}/emulator/statement.csv?shortcode={SHORTCODE})
  {payments} payments are being made into paybill {SHORTCODE}: some rejected by validation,
- some delivered twice, one or two confirmations dropped (find them by reconciliation).
+ some delivered twice, one or two confirmations dropped. When they are done, the demo
+ reconciles with M-Pesa's statement and stores the dropped ones: {base}/reconciliation/
  Press Ctrl-C to stop everything.
 ==========================================================================
 """,
@@ -278,7 +294,9 @@ def banner(port: int, emulator_port: int, password: str, payments: int) -> None:
     )
 
 
-def watch(processes: list[Process], emulator_port: int, scenario: str) -> None:
+def watch(
+    processes: list[Process], env: dict[str, str], port: int, emulator_port: int, scenario: str
+) -> None:
     finished = False
     while True:
         for process in processes:
@@ -292,8 +310,46 @@ def watch(processes: list[Process], emulator_port: int, scenario: str) -> None:
             counts = ", ".join(f"{n} {s}" for s, n in sorted(progress.get("by_status", {}).items()))
             say(f"payments {progress.get('processed', 0)}/{progress.get('payments')}: {counts}")
             if finished:
-                say("scenario finished; the app keeps running until Ctrl-C")
+                say("scenario finished")
+                reconcile(env, port, emulator_port)
+                say("the app keeps running until Ctrl-C")
         time.sleep(5)
+
+
+def reconcile(env: dict[str, str], port: int, emulator_port: int) -> None:
+    """What the finance office does each morning: download the M-Pesa statement, import it,
+    reconcile, store what M-Pesa's callbacks never brought."""
+    emulator = f"http://127.0.0.1:{emulator_port}/emulator"
+    wait_until(
+        lambda: httpx.get(f"{emulator}/health", timeout=5).json()["background_threads"] == 0,
+        timeout=60,
+        what="the emulator's last callbacks",
+    )
+    wait_until(lambda: _capture_waiting(port) == 0, timeout=60, what="capture to catch up")
+    statement = LOGS / "statement.csv"
+    reply = httpx.get(f"{emulator}/statement.csv", params={"shortcode": SHORTCODE}, timeout=30)
+    reply.raise_for_status()
+    statement.write_bytes(reply.content)
+    imported = manage("import_statement", str(statement), "--no-progress", env=env)
+    say("statement: " + imported.stdout.strip())
+    report = LOGS / "reconciliation.csv"
+    ran = manage(
+        "reconcile", "--shortcode", SHORTCODE, "--backfill", "--report", str(report), env=env
+    )
+    for line in ran.stdout.strip().splitlines():
+        say(f"reconciliation: {line}")
+    with report.open(newline="") as f:
+        found = [row["TransID"] for row in csv.DictReader(f) if row["Outcome"] == "backfilled"]
+    if found:
+        say(
+            f"found in M-Pesa's statement, never called back, now stored with their SMS receipts: "
+            f"{', '.join(found)}"
+        )
+    say(f"see http://127.0.0.1:{port}/reconciliation/ (report: var/demo/reconciliation.csv)")
+
+
+def _capture_waiting(port: int) -> int:
+    return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).json()["capture"]["waiting"]
 
 
 if __name__ == "__main__":
