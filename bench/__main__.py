@@ -1,7 +1,8 @@
-"""``python -m bench [capture|staff|all] [options]``: run the benchmarks, capture first.
+"""``python -m bench [capture|staff|reconcile|all] [options]``: run the benchmarks, capture first.
 
 ``capture`` options go to bench.capture (``python -m bench capture --help``); ``staff`` runs
-bench.staff_scale when that module exists. Exit status is non-zero when a part failed (for the
+bench.staff_scale; ``reconcile`` runs bench.reconcile (a 100,000-line statement against
+100,000 payments). Exit status is non-zero when a part failed (for the
 capture part: wrong answers, or payments lost or stored twice), not when a target was missed.
 """
 
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from bench import capture
 
-PARTS = ("capture", "staff", "all")
+PARTS = ("capture", "staff", "reconcile", "all")
 
 
 def main(argv: list[str]) -> int:
@@ -31,6 +32,10 @@ def main(argv: list[str]) -> int:
         elif part == "staff":
             print("bench/staff_scale.py does not exist yet: nothing to run.")
             return 1
+    if part in ("reconcile", "all"):
+        print("\n== Reconciliation at scale (bench.reconcile) ==", flush=True)
+        cmd = [sys.executable, "-m", "bench.reconcile", *(rest if part == "reconcile" else [])]
+        status |= subprocess.run(cmd, check=False).returncode  # noqa: S603
     return status
 
 

@@ -261,10 +261,9 @@ class Payment(models.Model):
         STATUS = "status", "Transaction Status API (reconciliation)"
 
     class Reconciled(models.TextChoices):
-        """What Safaricom's own records said of it at the latest reconciliation."""
+        """What the latest reconciliation found wrong with it, if anything."""
 
-        NOT_YET = "", "Not reconciled yet"
-        MATCHED = "matched", "Matched: M-Pesa's records agree"
+        NO_FINDING = "", "No finding (M-Pesa's records agree, or not compared yet)"
         UNCONFIRMED = "unconfirmed", "Unconfirmed: not in M-Pesa's statement"
         MISMATCH = "mismatch", "Mismatch: amount or account differ"
         REVERSED = "reversed", "Reversed by M-Pesa"
@@ -315,9 +314,10 @@ class Payment(models.Model):
     reconciled = models.CharField(
         max_length=12,
         choices=Reconciled.choices,
-        default=Reconciled.NOT_YET,
+        default=Reconciled.NO_FINDING,
         blank=True,
-        help_text="The latest reconciliation's verdict. Nothing is ever deleted for it.",
+        help_text="What the latest reconciliation found wrong with it: unconfirmed, mismatch or "
+        "reversed. The payment is never deleted for it.",
     )
     amended = models.TextField(
         blank=True,

@@ -82,15 +82,15 @@ def test_every_receipt_gets_exactly_one_outcome(paybill, make_payment, make_memb
     assert run.status == run.Status.FINISHED
 
 
-def test_verdicts_are_written_on_the_payments_and_nothing_is_deleted(paybill, make_payment):
+def test_findings_are_written_on_the_payments_and_nothing_is_deleted(paybill, make_payment):
     make_payment(trans_id="TKFORGED01", at="2026-11-27 09:30:00")
-    make_payment(trans_id="TKMATCH001", at="2026-11-27 09:00:00")
+    make_payment(trans_id="TKMATCH001", at="2026-11-27 09:00:00", reconciled="mismatch")
     imported(line("TKMATCH001"))
 
     reconciliation_run()
 
-    verdicts = dict(Payment.objects.values_list("trans_id", "reconciled"))
-    assert verdicts == {"TKFORGED01": "unconfirmed", "TKMATCH001": "matched"}
+    findings = dict(Payment.objects.values_list("trans_id", "reconciled"))
+    assert findings == {"TKFORGED01": "unconfirmed", "TKMATCH001": ""}  # an agreement clears
 
 
 def test_a_payment_no_covering_statement_spans_gets_no_verdict(paybill, make_payment):
@@ -123,7 +123,7 @@ def test_backfill_stores_the_missing_payment_like_a_callback_would(paybill, make
     )
     assert payment.trans_time == eat("2026-11-27 09:00:00")
     assert (payment.first_name, payment.last_name) == ("JOHN", "OTIENO")
-    assert payment.reconciled == "matched"
+    assert payment.reconciled == ""
     assert MemberMatch.objects.get(payment=payment).member == member
     sms = OutboundSms.objects.get(payment=payment)
     assert (sms.status, sms.recipient) == (OutboundSms.Status.QUEUED, "254712345126")
