@@ -12,10 +12,10 @@ import re
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
-from zoneinfo import ZoneInfo
+
+from core.eat import EAT
 
 # M-Pesa's clock: every time it sends without an offset is Kenyan local time (UTC+3, no DST).
-EAT = ZoneInfo("Africa/Nairobi")
 
 CENT = Decimal("0.01")
 # Far above any M-Pesa balance; keeps absurd exponents ("1E+999999") out of Decimal arithmetic.

@@ -6,19 +6,18 @@ import csv
 import io
 from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from c2b.models import CallbackReceipt, Payment, ValidationDecision
 from c2b.services.shortcodes import shortcode_save
+from core.eat import EAT
 from members.models import Member, MemberMatch, MemberPhone
 from sms.models import OutboundSms
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 Status = CallbackReceipt.Status
-EAT = ZoneInfo("Africa/Nairobi")
 
 
 def add_member(number: str, name: str, phone: str) -> Member:

@@ -6,20 +6,18 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
 from c2b.models import CallbackReceipt, Payment
 from c2b.services.shortcodes import shortcode_save
+from core.eat import EAT
 from members.models import Member, MemberMatch, MemberPhone
 from reconciliation.models import ReconciliationItem, StatusCheck
 from sms.models import OutboundSms
 
 pytestmark = pytest.mark.e2e
-
-EAT = ZoneInfo("Africa/Nairobi")
 
 
 def paybill(stack, number: str) -> None:

@@ -11,16 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
+from core.eat import EAT
 from sms.gsm7 import SINGLE_SMS_SEPTETS, gsm7_length, to_gsm7
 
 TEMPLATE = "sms/payment_receipt.txt"
-EAT = ZoneInfo("Africa/Nairobi")
 FALLBACK_NAME = "Member"
 
 

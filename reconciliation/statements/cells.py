@@ -21,9 +21,9 @@ import math
 import re
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
 
-EAT = ZoneInfo("Africa/Nairobi")
+from core.eat import EAT
+
 CENT = Decimal("0.01")
 
 Cell = str | int | float | Decimal | datetime | date | time | bool | None
