@@ -1,7 +1,8 @@
 """The C2B callback endpoints M-Pesa calls. Thin: check, store, hand to a service, answer.
 
-The checks are cheap and come first: the secret token in the path (wrong: 404), the source
-address (refused: 403), method and size; only then is the raw request committed.
+The checks are cheap and come first (``core.requests.callback_read``): the secret token in the
+path and the source address (either wrong: 404), method and size; only then is the raw request
+committed.
 """
 
 from __future__ import annotations
@@ -10,14 +11,12 @@ import logging
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.http import Http404, HttpRequest, HttpResponseNotAllowed, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from c2b.models import CallbackReceipt
 from c2b.services.callbacks import callback_receipt_answer, callback_receipt_store
-from core.network import client_ip, source_ip_allowed
-from core.requests import LengthRequired, read_body
-from core.secrets import token_matches
+from core.requests import callback_read
 
 logger = logging.getLogger(__name__)
 
@@ -36,34 +35,17 @@ UNAVAILABLE = {"ResultCode": 1, "ResultDesc": "Service temporarily unavailable"}
 
 
 @csrf_exempt
-def c2b_callback(request: HttpRequest, token: str, kind: str) -> JsonResponse:
-    if not token_matches(token, settings.C2B_CALLBACK_TOKENS):
-        raise Http404
-    source_ip = client_ip(request)
-    if not source_ip_allowed(source_ip):
-        # From outside this looks exactly like a wrong token, so an address we refuse cannot
-        # learn that its token is right; the log says why.
-        logger.warning("C2B %s callback refused from address %s", kind, source_ip or "unknown")
-        raise Http404
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-
-    limit = settings.C2B_MAX_BODY_BYTES
-    try:
-        body = read_body(request, limit)
-    except LengthRequired:
-        return JsonResponse(
-            {"ResultCode": 1, "ResultDesc": "Length Required: send the body with Content-Length."},
-            status=411,
-        )
-    except OSError:  # UnreadablePostError: the client went away mid-body; nothing to keep
-        logger.warning("C2B %s callback body could not be read (client disconnected?)", kind)
-        return JsonResponse({"ResultCode": 1, "ResultDesc": "Body not received."}, status=400)
-    if body is None:
-        return JsonResponse(
-            {"ResultCode": 1, "ResultDesc": f"Body larger than {limit // 1024} KiB; not stored."},
-            status=413,
-        )
+def c2b_callback(request: HttpRequest, token: str, kind: str) -> HttpResponse:
+    checked = callback_read(
+        request,
+        token=token,
+        tokens=settings.C2B_CALLBACK_TOKENS,
+        limit=settings.C2B_MAX_BODY_BYTES,
+        what=f"C2B {kind} callback",
+    )
+    if isinstance(checked, HttpResponse):
+        return checked
+    body, source_ip = checked
 
     try:
         receipt = callback_receipt_store(

@@ -11,12 +11,10 @@ import logging
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.http import Http404, HttpRequest, HttpResponseNotAllowed, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from core.network import client_ip, source_ip_allowed
-from core.requests import LengthRequired, read_body
-from core.secrets import token_matches
+from core.requests import callback_read
 from reconciliation.status import daraja_result_process, daraja_result_store
 
 logger = logging.getLogger(__name__)
@@ -25,23 +23,17 @@ RECEIVED = {"ResultCode": 0, "ResultDesc": "Received"}
 
 
 @csrf_exempt
-def daraja_result(request: HttpRequest, token: str, kind: str) -> JsonResponse:
-    if not token_matches(token, settings.C2B_CALLBACK_TOKENS):
-        raise Http404
-    source = client_ip(request)
-    if not source_ip_allowed(source):
-        logger.warning("Daraja %s refused from address %s", kind, source or "unknown")
-        raise Http404
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    try:
-        body = read_body(request, settings.C2B_MAX_BODY_BYTES)
-    except LengthRequired:
-        return JsonResponse({"ResultCode": 1, "ResultDesc": "Length Required"}, status=411)
-    except OSError:
-        return JsonResponse({"ResultCode": 1, "ResultDesc": "Body not received."}, status=400)
-    if body is None:
-        return JsonResponse({"ResultCode": 1, "ResultDesc": "Body too large."}, status=413)
+def daraja_result(request: HttpRequest, token: str, kind: str) -> HttpResponse:
+    checked = callback_read(
+        request,
+        token=token,
+        tokens=settings.C2B_CALLBACK_TOKENS,
+        limit=settings.C2B_MAX_BODY_BYTES,
+        what=f"Daraja {kind}",
+    )
+    if isinstance(checked, HttpResponse):
+        return checked
+    body, source = checked
     try:
         result = daraja_result_store(kind=kind, body=body, source_ip=source)
     except DatabaseError:
