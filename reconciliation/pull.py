@@ -73,7 +73,8 @@ def pull_transactions(
     ``DarajaError`` propagates)."""
     if not 1 <= hours <= MAX_HOURS:
         raise ValueError(f"Pull serves at most the last {MAX_HOURS} hours (asked for {hours}).")
-    end = timezone.now()
+    # Daraja takes whole seconds: round up, or a payment made this very second is left out.
+    end = (timezone.now() + timedelta(seconds=1)).replace(microsecond=0)
     sweep = PullSweep.objects.create(
         shortcode=shortcode, window_start=end - timedelta(hours=hours), window_end=end
     )
