@@ -18,12 +18,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import JSONField
+from django.utils import timezone
 
 from c2b.models import Payment, Shortcode
 from reconciliation.models import StatementEntry, StatementImport
@@ -88,27 +89,25 @@ def statement_import(
     except StatementError as exc:
         raise StatementRefused([str(exc)]) from None
     code = _shortcode(statement, shortcode)
-    proof = statement_proof(statement)
-    figures_wrong = [d for d in proof.discrepancies if not _is_unread_row(d)]
-    if figures_wrong and not force:
-        raise StatementRefused(
-            [
-                "The statement does not add up, so nothing was imported:",
-                *figures_wrong,
-                "If you are sure, import it again with force (it will never count as proof).",
-            ]
-        )
-    if proof.period_start is None or proof.period_end is None:
-        raise StatementRefused(["The statement states no period and has no lines."])
     with transaction.atomic():
-        record = _statement_record(
-            statement, code, proof, digest, force=bool(figures_wrong), user=user
-        )
-        report = _lines_store(statement, record, progress)
-        record.lines, record.new_lines = report.lines, report.new_lines
-        record.problems = report.problems
-        record.covers = record.covers and not report.problems
-        record.save(update_fields=["lines", "new_lines", "problems", "covers"])
+        # One reading: the lines are stored as the proof reads them, and all of it is rolled
+        # back if the statement turns out not to add up.
+        record = _statement_record(statement, code, digest, user=user)
+        storing = _StoringStatement(statement, record, progress)
+        proof = statement_proof(storing)
+        figures_wrong = [d for d in proof.discrepancies if not _is_unread_row(d)]
+        if figures_wrong and not force:
+            raise StatementRefused(
+                [
+                    "The statement does not add up, so nothing was imported:",
+                    *figures_wrong,
+                    "If you are sure, import it again with force (it will never count as proof).",
+                ]
+            )
+        if proof.period_start is None or proof.period_end is None:
+            raise StatementRefused(["The statement states no period and has no lines."])
+        report = storing.finish()
+        _proof_record(record, proof, report, forced=bool(figures_wrong))
     _statistics_refresh()
     logger.info(
         "Statement %s imported for %s: %s lines, %s new, %s unreadable%s",
@@ -174,68 +173,103 @@ def _first_receipts(statement: Statement, count: int = 200) -> list[str]:
 
 
 def _statement_record(
-    statement: Statement, code: Shortcode, proof: Proof, digest: str, *, force: bool, user: str
+    statement: Statement, code: Shortcode, digest: str, *, user: str
 ) -> StatementImport:
+    """The statement's row, before its lines are read: the period and the proof follow."""
     preamble = statement.preamble
+    placeholder = preamble.period_start or preamble.period_end or timezone.now()
     return StatementImport.objects.create(
         shortcode=code,
         filename=statement.filename[:255],
         file_format=statement.format,
         sha256=digest,
         organisation=preamble.organisation[:200],
-        period_start=proof.period_start,
-        period_end=proof.period_end,
-        period_stated=proof.period_stated,
+        period_start=placeholder,
+        period_end=placeholder,
+        period_stated=False,
         opening_balance=preamble.opening_balance,
         closing_balance=preamble.closing_balance,
         total_paid_in=preamble.total_paid_in,
         total_withdrawn=preamble.total_withdrawn,
-        proven=proof.complete,
-        forced=force,
-        covers=not force,
-        proof={
-            "checked": list(proof.checked),
-            "discrepancies": list(proof.discrepancies),
-            "notes": list(proof.notes),
-            "paid_in": f"{proof.paid_in:.2f}",
-            "withdrawn": f"{proof.withdrawn:.2f}",
-            "order": proof.order,
-        },
+        proven=False,
+        covers=False,
         preamble=dict(preamble.labels),
         imported_by=user[:150],
     )
 
 
-def _lines_store(
-    statement: Statement, record: StatementImport, progress: Callable[[int], None] | None
-) -> ImportReport:
-    """Keep every line once, ``BATCH`` at a time; a line an earlier statement (or an earlier
-    row of this file) brought is left as it is."""
-    report = ImportReport(statement=record)
-    store = _copy_batch if connection.vendor == "postgresql" else _insert_batch
-    batch: list[dict[str, Any]] = []
-    keys: set[tuple[str, str]] = set()
-    for line in statement.rows():
+def _proof_record(
+    record: StatementImport, proof: Proof, report: ImportReport, *, forced: bool
+) -> None:
+    record.period_start, record.period_end = proof.period_start, proof.period_end
+    record.period_stated, record.proven, record.forced = proof.period_stated, proof.complete, forced
+    # Absence from it is evidence only if it was read in full and not forced.
+    record.covers = not forced and not report.problems
+    record.proof = {
+        "checked": list(proof.checked),
+        "discrepancies": list(proof.discrepancies),
+        "notes": list(proof.notes),
+        "paid_in": f"{proof.paid_in:.2f}",
+        "withdrawn": f"{proof.withdrawn:.2f}",
+        "order": proof.order,
+    }
+    record.lines, record.new_lines, record.problems = (
+        report.lines,
+        report.new_lines,
+        report.problems,
+    )
+    record.save()
+
+
+class _StoringStatement:
+    """The statement as ``statement_proof`` reads it, storing each line as it passes, in
+    batches: one reading of the file does both."""
+
+    def __init__(
+        self,
+        statement: Statement,
+        record: StatementImport,
+        progress: Callable[[int], None] | None,
+    ) -> None:
+        self.preamble = statement.preamble
+        self.statement, self.record, self.progress = statement, record, progress
+        self.report = ImportReport(statement=record)
+        self.store = _copy_batch if connection.vendor == "postgresql" else _insert_batch
+        self.batch: list[dict[str, Any]] = []
+        self.keys: set[tuple[str, str]] = set()
+
+    def rows(self) -> Iterator[StatementLine | LineProblem]:
+        for line in self.statement.rows():
+            self._keep(line)
+            yield line
+
+    def _keep(self, line: StatementLine | LineProblem) -> None:
         if isinstance(line, LineProblem):
-            report.problems.append({"row": line.row, "reason": line.reason, "raw": list(line.raw)})
-            continue
-        report.lines += 1
-        entry = _entry(line, record)
-        if (entry["receipt"], entry["line_key"]) in keys:
-            continue
-        keys.add((entry["receipt"], entry["line_key"]))
-        batch.append(entry)
-        if len(batch) >= BATCH:
-            store(batch)
-            if progress:
-                progress(len(batch))
-            batch = []
-    if batch:
-        store(batch)
-        if progress:
-            progress(len(batch))
-    report.new_lines = StatementEntry.objects.filter(statement=record).count()
-    return report
+            self.report.problems.append(
+                {"row": line.row, "reason": line.reason, "raw": list(line.raw)}
+            )
+            return
+        self.report.lines += 1
+        entry = _entry(line, self.record)
+        key = (entry["receipt"], entry["line_key"])
+        if key in self.keys:  # twice in one file: the first one counts
+            return
+        self.keys.add(key)
+        self.batch.append(entry)
+        if len(self.batch) >= BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.batch:
+            self.store(self.batch)
+            if self.progress:
+                self.progress(len(self.batch))
+            self.batch = []
+
+    def finish(self) -> ImportReport:
+        self._flush()
+        self.report.new_lines = StatementEntry.objects.filter(statement=self.record).count()
+        return self.report
 
 
 def _entry(line: StatementLine, record: StatementImport) -> dict[str, Any]:
