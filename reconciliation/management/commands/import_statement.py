@@ -3,6 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.eat import EAT
 from reconciliation.importing import StatementRefused, statement_import
 
 
@@ -51,9 +52,10 @@ class Command(BaseCommand):
                 bar.close()
         statement = report.statement
         if report.already_imported:
+            when = statement.imported_at.astimezone(EAT)
             self.stdout.write(
-                f"Already imported on {statement.imported_at:%Y-%m-%d %H:%M} (statement "
-                f"#{statement.pk}): nothing changed."
+                f"Already imported on {when:%Y-%m-%d %H:%M} EAT (statement #{statement.pk}): "
+                "nothing changed."
             )
             return
         for problem in report.problems:
@@ -61,9 +63,10 @@ class Command(BaseCommand):
         proof = "proven complete" if statement.proven else "not proven complete"
         if statement.forced:
             proof = "FORCED although it does not add up"
+        start, end = statement.period_start.astimezone(EAT), statement.period_end.astimezone(EAT)
         self.stdout.write(
             f"Imported statement #{statement.pk} for {statement.shortcode.number} "
-            f"({statement.period_start:%Y-%m-%d %H:%M} to {statement.period_end:%Y-%m-%d %H:%M}"
-            f"): {report.lines} lines, {report.new_lines} new, {report.known_lines} already "
-            f"known, {len(report.problems)} unreadable; {proof}."
+            f"({start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} EAT): {report.lines} lines, "
+            f"{report.new_lines} new, {report.known_lines} already known, "
+            f"{len(report.problems)} unreadable; {proof}."
         )
