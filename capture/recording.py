@@ -102,7 +102,7 @@ def payments_record(
         matches = payments_member_match(payments=created)
         sms_receipts_enqueue(
             items=[(m.payment, m.member) for m in matches],
-            skip_reason="" if sms_receipts else _NO_RECEIPTS.get(source, "Receipts are off."),
+            skip_reason="" if sms_receipts else _NO_RECEIPTS,
         )
         for payment in created:
             logger.info("Payment %s stored (%s)", payment.trans_id, source)
@@ -175,10 +175,7 @@ def _account(text: str) -> str:
     return "".join(text.split()).upper()
 
 
-_NO_RECEIPTS = {
-    Payment.Source.STATEMENT: "Found by reconciliation; receipts for backfilled payments are off.",
-    Payment.Source.PULL: "Found by reconciliation; receipts for backfilled payments are off.",
-}
+_NO_RECEIPTS = "Found by reconciliation; receipts for backfilled payments are off."
 
 
 def _payments_insert(payments: list[Payment]) -> dict[str, Payment]:
