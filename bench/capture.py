@@ -56,6 +56,8 @@ ACCEPTED = b'"ResultCode": 0'
 # Targets from the capture-core issue.
 TARGET_P99_MS = 25.0
 CONNECTIONS = 16
+# Settings given to the app's processes (--app-env), e.g. to measure another capture pacing.
+APP_ENV: dict[str, str] = {}
 # Members seeded for the matching and SMS steps; account numbers in the bodies run a little past
 # them, so about one payment in ten matches no member.
 MEMBERS = 5000
@@ -344,6 +346,8 @@ def _env(project: str, db: str) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="config.settings" if project == "app" else "bench.baseline.settings",
         PYTHONDONTWRITEBYTECODE="1",
     )
+    if project == "app":
+        env.update(APP_ENV)
     return env
 
 
@@ -665,6 +669,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sustained-rounds", type=int, default=2, help="sustained: rounds (median verdict)"
     )
+    parser.add_argument(
+        "--app-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for the app's processes (repeatable), e.g. C2B_CAPTURE_BUSY_PERCENT=100 "
+        "to measure another pacing; shown in the output",
+    )
+    parser.add_argument(
+        "--sustained-app-only",
+        action="store_true",
+        help="sustained: diagnostic, measure `make serve` alone (no baseline, no verdict)",
+    )
     parser.add_argument("--keep-db", action="store_true", help="leave the databases behind")
     parser.add_argument(
         "--capture-paused",
@@ -673,6 +690,7 @@ def main(argv: list[str] | None = None) -> int:
         "the web server does alone; they capture the backlog afterwards",
     )
     args = parser.parse_args(argv)
+    APP_ENV.update(item.split("=", 1) for item in args.app_env)
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
     unknown = set(parts) - set(PARTS)
     if unknown:
@@ -685,6 +703,8 @@ def main(argv: list[str] | None = None) -> int:
         f"granian {info['granian']}, gunicorn {info['gunicorn']}, psycopg {info['psycopg']}, "
         f"PostgreSQL {info['postgresql']}"
     )
+    if APP_ENV:
+        print("App settings: " + ", ".join(f"{k}={v}" for k, v in APP_ENV.items()))
     prepare_templates()
     status = 0
     try:

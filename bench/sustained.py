@@ -119,7 +119,11 @@ class SustainedOutcome:
 
 
 class Sampler(threading.Thread):
-    """Reads the run's progress from its database every ``SAMPLE_EVERY_S`` seconds."""
+    """Reads the run's progress from its database every ``SAMPLE_EVERY_S`` seconds.
+
+    It also follows the CPU of the database's backends: the servers reconnect during a long run
+    (``CONN_MAX_AGE``), and a backend that came and went between two readings of the whole
+    run would count as another process's CPU."""
 
     def __init__(self, variant: capture.Variant, result: loadgen.Result, stored0: int) -> None:
         super().__init__(daemon=True)
@@ -127,10 +131,36 @@ class Sampler(threading.Thread):
         self.samples: list[Sample] = []
         self.started = time.perf_counter()
         self.halt = threading.Event()
+        self.lock = threading.Lock()
+        self.backends: dict[int, list[float]] = {}  # pid: [CPU s when first seen, last seen]
+        self._follow_backends(first=True)
+
+    def _follow_backends(self, first: bool = False) -> None:
+        with psycopg.connect(capture.PG_ADMIN, autocommit=True) as conn:
+            pids = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = %s",
+                    [capture._db(self.variant)],
+                ).fetchall()
+            ]
+        with self.lock:
+            for pid in pids:
+                cpu = capture._proc_cpu_s(pid)
+                # A backend born during the run used all of its CPU for it.
+                seen = self.backends.setdefault(pid, [cpu if first else 0.0, cpu])
+                seen[1] = max(seen[1], cpu)
+
+    def postgres_cpu_s(self) -> float:
+        """CPU seconds the database's backends used since the sampler started."""
+        self._follow_backends()
+        with self.lock:
+            return sum(last - first for first, last in self.backends.values())
 
     def run(self) -> None:
         with psycopg.connect(capture._url(capture._db(self.variant)), autocommit=True) as conn:
             while not self.halt.wait(SAMPLE_EVERY_S):
+                self._follow_backends()
                 stored, waiting, oldest = _progress(conn, self.variant)
                 self.samples.append(
                     Sample(
@@ -199,7 +229,7 @@ def measure(variant: capture.Variant, *, seconds: float, warmup: int) -> Sustain
         with psycopg.connect(capture._url(db), autocommit=True) as conn:
             stored0 = _progress(conn, variant)[0]
         server0 = sum(capture._tree_cpu_s(p.pid) for p in procs)
-        pg0, busy0 = capture._postgres_cpu_s(db), capture._busy_cpu_s()
+        busy0 = capture._busy_cpu_s()
         result = loadgen.Result()
         sampler = Sampler(variant, result, stored0)
         sampler.start()
@@ -215,13 +245,13 @@ def measure(variant: capture.Variant, *, seconds: float, warmup: int) -> Sustain
             capture._busy_cpu_s()
             - busy0
             - (sum(capture._tree_cpu_s(p.pid) for p in procs) - server0)
-            - (capture._postgres_cpu_s(db) - pg0)
+            - sampler.postgres_cpu_s()
             - result.client_cpu_s
         )
         drain = capture._wait_captured(variant, prefix + "M", timeout=1800)
         samples = sampler.stop()
         server_cpu = sum(capture._tree_cpu_s(p.pid) for p in procs) - server0
-        pg_cpu = capture._postgres_cpu_s(db) - pg0
+        pg_cpu = sampler.postgres_cpu_s()
         busy_cpu = capture._busy_cpu_s() - busy0
     payments, receipts = capture._counts(variant, prefix + "M")
     return SustainedOutcome(
@@ -281,6 +311,15 @@ def run(args: argparse.Namespace) -> int:
         flush=True,
     )
     _header()
+    if args.sustained_app_only:
+        # Diagnostic: `make serve` alone, for trying settings (no verdict without the baseline).
+        outcomes = [
+            measure(capture.PRODUCTION, seconds=args.seconds, warmup=args.warmup)
+            for _ in range(args.sustained_rounds)
+        ]
+        for outcome in outcomes:
+            _print(outcome)
+        return 0 if all(o.clean for o in outcomes) else 1
     pairs: list[tuple[SustainedOutcome, SustainedOutcome]] = []
     for round_ in range(args.sustained_rounds):
         order = (
