@@ -36,9 +36,10 @@ from config.env import env_bool, env_int, env_list, env_str  # noqa: E402
 from core.redaction import redact  # noqa: E402
 from core.workers import stop_on_signals  # noqa: E402
 
-# Workers run at a lower CPU priority than the web server: M-Pesa waits for the callback's
-# answer, while a payment captured a second later loses nothing. In a burst the web server
-# answers at full speed and the workers catch up as it eases (docs/decisions.md #11).
+# The SMS worker runs at a lower CPU priority than the web server: M-Pesa waits for the
+# callback's answer, a receipt SMS sent a second later loses nothing. The capture worker does
+# not: under sustained load a niced worker was starved and payments waited minutes; it paces
+# itself instead, resting while the backlog is young (docs/decisions.md #11, #16).
 WORKER_NICE = 10
 
 
@@ -89,15 +90,16 @@ def uwsgi_command(
     ]
 
 
-def worker_command(name: str) -> list[str]:
-    """``manage.py <name>`` at the workers' lower priority."""
-    return ["nice", "-n", str(WORKER_NICE), sys.executable, str(ROOT / "manage.py"), name]
+def worker_command(name: str, *, nice: int = WORKER_NICE) -> list[str]:
+    """``manage.py <name>``, at the workers' lower priority unless ``nice=0``."""
+    command = [sys.executable, str(ROOT / "manage.py"), name]
+    return ["nice", "-n", str(nice), *command] if nice else command
 
 
 def commands() -> dict[str, list[str]]:
     return {
         "web": web_command(),
-        "capture-worker": worker_command("capture_worker"),
+        "capture-worker": worker_command("capture_worker", nice=0),
         "sms-worker": worker_command("sms_worker"),
     }
 
