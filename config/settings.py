@@ -213,7 +213,7 @@ C2B_MAX_BODY_BYTES = 64 * 1024
 # is young, and the most when capture has fallen behind; how long an idle worker waits before
 # looking again (the most a payment waits after M-Pesa's callback when nothing else does).
 C2B_CAPTURE_BATCH_SIZE = env_int("C2B_CAPTURE_BATCH_SIZE", 50)
-C2B_CAPTURE_MAX_BATCH_SIZE = env_int("C2B_CAPTURE_MAX_BATCH_SIZE", 500)
+C2B_CAPTURE_MAX_BATCH_SIZE = env_int("C2B_CAPTURE_MAX_BATCH_SIZE", 1000)
 if not 1 <= C2B_CAPTURE_BATCH_SIZE <= C2B_CAPTURE_MAX_BATCH_SIZE:
     raise ImproperlyConfigured(
         "C2B_CAPTURE_BATCH_SIZE must be at least 1 and at most C2B_CAPTURE_MAX_BATCH_SIZE "
