@@ -21,6 +21,7 @@ which passes every line it prints through the same redaction as the app's own lo
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -38,8 +39,10 @@ from core.workers import stop_on_signals  # noqa: E402
 
 # The SMS worker runs at a lower CPU priority than the web server: M-Pesa waits for the
 # callback's answer, a receipt SMS sent a second later loses nothing. The capture worker does
-# not: under sustained load a niced worker was starved and payments waited minutes; it paces
-# itself instead, resting while the backlog is young (docs/decisions.md #11, #16).
+# not: under sustained load a niced worker was starved and payments waited minutes. It paces
+# itself instead, resting while the backlog is young, and runs as a batch process (Linux
+# SCHED_BATCH): the same share of the CPUs, but it never preempts the web server's answers
+# (docs/decisions.md #11, #16).
 WORKER_NICE = 10
 
 
@@ -90,16 +93,21 @@ def uwsgi_command(
     ]
 
 
-def worker_command(name: str, *, nice: int = WORKER_NICE) -> list[str]:
-    """``manage.py <name>``, at the workers' lower priority unless ``nice=0``."""
+def worker_command(name: str, *, nice: int = WORKER_NICE, batch: bool = False) -> list[str]:
+    """``manage.py <name>``, at the workers' lower priority unless ``nice=0``; ``batch``: as a
+    batch process, where ``chrt`` (util-linux) can make it one."""
     command = [sys.executable, str(ROOT / "manage.py"), name]
-    return ["nice", "-n", str(nice), *command] if nice else command
+    if nice:
+        command = ["nice", "-n", str(nice), *command]
+    if batch and shutil.which("chrt"):
+        command = ["chrt", "--batch", "0", *command]
+    return command
 
 
 def commands() -> dict[str, list[str]]:
     return {
         "web": web_command(),
-        "capture-worker": worker_command("capture_worker", nice=0),
+        "capture-worker": worker_command("capture_worker", nice=0, batch=True),
         "sms-worker": worker_command("sms_worker"),
     }
 

@@ -46,10 +46,20 @@ def test_the_sms_worker_runs_at_a_lower_priority_than_the_web_server():
     assert commands["web"] == serve.web_command()
 
 
-def test_the_capture_worker_runs_at_the_web_servers_priority_and_paces_itself():
-    # Niced, it was starved under sustained load and payments waited minutes (decisions #16).
+def test_the_capture_worker_runs_at_the_web_servers_priority_as_a_batch_process(monkeypatch):
+    # Niced, it was starved under sustained load and payments waited minutes; as a batch
+    # process it keeps its share but never preempts an answer (decisions #16).
+    monkeypatch.setattr(serve.shutil, "which", lambda name: f"/usr/bin/{name}")
     command = serve.commands()["capture-worker"]
-    assert command[0] != "nice"
+    assert command[:3] == ["chrt", "--batch", "0"]
+    assert "nice" not in command
+    assert command[-1] == "capture_worker"
+
+
+def test_without_chrt_the_capture_worker_still_runs(monkeypatch):
+    monkeypatch.setattr(serve.shutil, "which", lambda name: None)
+    command = serve.commands()["capture-worker"]
+    assert command[0] == sys.executable
     assert command[-1] == "capture_worker"
 
 
