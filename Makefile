@@ -45,8 +45,9 @@ serve: install
 demo: install
 	$(BIN)/python -m demo
 
-# Benchmarks, not tests (~10 min): capture throughput/latency against PostgreSQL, then the staff
-# web app at scale. `python -m bench capture --help` for one part or other server variants.
+# Benchmarks, not tests (~15 min): capture against PostgreSQL (a burst, validation beside
+# confirmation, a sustained run), then the staff web app at scale. `python -m bench capture
+# --help` for one part (--parts), other settings (--app-env) or other server variants.
 bench: install
 	@test -x $(BIN)/gunicorn -a -x $(BIN)/granian || $(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench

@@ -1,6 +1,8 @@
-"""Capture benchmark: confirmations against the app as production runs it (PostgreSQL).
+"""Capture benchmark: callbacks against the app as production runs it (PostgreSQL), in three
+parts (``--parts``): the burst below; validation beside confirmation (bench/validation.py); and
+payments stored per second under sustained load (bench/sustained.py).
 
-For every server variant: a fresh database cloned from a migrated template (shortcode 600984,
+The burst: for every server variant, a fresh database cloned from a migrated template (shortcode 600984,
 5,000 members), the server started the way ``make serve`` starts it (uWSGI, config/serve.py;
 gunicorn and granian for comparison) with a capture worker beside it, a warm-up, then a closed
 loop of 16 connections sending real-shaped confirmation bodies, most with a new TransID and a
