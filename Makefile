@@ -45,7 +45,7 @@ serve: install
 demo: install
 	$(BIN)/python -m demo
 
-# Benchmarks, not tests (~15 min): capture against PostgreSQL (a burst, validation beside
+# Benchmarks, not tests (~8 min): capture against PostgreSQL (a burst, validation beside
 # confirmation, a sustained run), then the staff web app at scale. `python -m bench capture
 # --help` for one part (--parts), other settings (--app-env) or other server variants.
 bench: install
