@@ -2,14 +2,14 @@
 parts (``--parts``): the burst below; validation beside confirmation (bench/validation.py); and
 payments stored per second under sustained load (bench/sustained.py).
 
-The burst: for every server variant, a fresh database cloned from a migrated template (shortcode 600984,
-5,000 members), the server started the way ``make serve`` starts it (uWSGI, config/serve.py;
-gunicorn and granian for comparison) with a capture worker beside it, a warm-up, then a closed
-loop of 16 connections sending real-shaped confirmation bodies, most with a new TransID and a
-share that are byte-for-byte redeliveries of earlier ones. Once the capture worker has caught
-up, the database is asked whether every unique TransID is stored exactly once and every
-redelivery left a ``duplicate`` receipt. The minimal baseline (bench/baseline) is measured the
-same way.
+The burst: for every server variant, a fresh database cloned from a migrated template (shortcode
+600984, 5,000 members), the server started the way ``make serve`` starts it (uWSGI,
+config/serve.py; gunicorn and granian for comparison) with a capture worker beside it, a
+warm-up, then a closed loop of 16 connections sending real-shaped confirmation bodies, most with a
+new TransID and a share that are byte-for-byte redeliveries of earlier ones. Once the capture
+worker has caught up, the database is asked whether every unique TransID is stored exactly once
+and every redelivery left a ``duplicate`` receipt. The minimal baseline (bench/baseline) is
+measured the same way.
 
 The client shares the machine's CPUs, so each run also reports CPU per request for the server,
 its PostgreSQL backends, the client and everything else; a run disturbed by other processes is
