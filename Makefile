@@ -58,9 +58,10 @@ serve: install
 demo: install
 	$(BIN)/python -m demo
 
-# Benchmarks, not tests (~10 min): capture throughput/latency against PostgreSQL, then the staff
-# web app at scale. `python -m bench capture --help` for one part or other server variants.
-# The same PostgreSQL as `make test` (a throwaway one fsyncs here, as production does).
+# Benchmarks, not tests (~10 min): capture against PostgreSQL (a burst, validation beside
+# confirmation, a sustained run), the staff web app at scale, reconciliation at 100,000 lines.
+# `python -m bench capture --help` for one part (--parts), other settings (--app-env) or other
+# server variants. The same PostgreSQL as `make test` (a throwaway one fsyncs here).
 bench: install
 	@test -x $(BIN)/gunicorn -a -x $(BIN)/granian || $(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(WITH_PG) --durable -- $(BIN)/python -m bench

@@ -1,13 +1,15 @@
-"""Capture benchmark: confirmations against the app as production runs it (PostgreSQL).
+"""Capture benchmark: callbacks against the app as production runs it (PostgreSQL), in three
+parts (``--parts``): the burst below; validation beside confirmation (bench/validation.py); and
+payments stored per second under sustained load (bench/sustained.py).
 
-For every server variant: a fresh database cloned from a migrated template (shortcode 600984,
-5,000 members), the server started the way ``make serve`` starts it (uWSGI, config/serve.py;
-gunicorn and granian for comparison) with a capture worker beside it, a warm-up, then a closed
-loop of 16 connections sending real-shaped confirmation bodies, most with a new TransID and a
-share that are byte-for-byte redeliveries of earlier ones. Once the capture worker has caught
-up, the database is asked whether every unique TransID is stored exactly once and every
-redelivery left a ``duplicate`` receipt. The minimal baseline (bench/baseline) is measured the
-same way.
+The burst: for every server variant, a fresh database cloned from a migrated template (shortcode
+600984, 5,000 members), the server started the way ``make serve`` starts it (uWSGI,
+config/serve.py; gunicorn and granian for comparison) with a capture worker beside it, a
+warm-up, then a closed loop of 16 connections sending real-shaped confirmation bodies, most with a
+new TransID and a share that are byte-for-byte redeliveries of earlier ones. Once the capture
+worker has caught up, the database is asked whether every unique TransID is stored exactly once
+and every redelivery left a ``duplicate`` receipt. The minimal baseline (bench/baseline) is
+measured the same way.
 
 The client shares the machine's CPUs, so each run also reports CPU per request for the server,
 its PostgreSQL backends, the client and everything else; a run disturbed by other processes is
@@ -48,11 +50,16 @@ APP_DB, BASELINE_DB = "neno_bench", "neno_bench_baseline"
 APP_TEMPLATE, BASELINE_TEMPLATE = "neno_bench_tpl", "neno_bench_baseline_tpl"
 TOKEN = "bench-" + secrets.token_urlsafe(24)
 SHORTCODE = "600984"
+# Validation's paybills (bench/validation.py): amount limits on SHORTCODE, and the member rule too.
+AMOUNT_LIMITS = ("--min-amount", "10", "--max-amount", "150000")
+MEMBER_SHORTCODE = "600985"
 ACCEPTED = b'"ResultCode": 0'
 
 # Targets from the capture-core issue.
 TARGET_P99_MS = 25.0
 CONNECTIONS = 16
+# Settings given to the app's processes (--app-env), e.g. to measure another capture pacing.
+APP_ENV: dict[str, str] = {}
 # Members seeded for the matching and SMS steps; account numbers in the bodies run a little past
 # them, so about one payment in ten matches no member.
 MEMBERS = 5000
@@ -279,7 +286,9 @@ def prepare_templates() -> None:
         _drop(name)
         _admin(f'CREATE DATABASE "{name}"')
     _manage(_env("app", APP_TEMPLATE), "migrate", "--noinput")
-    _manage(_env("app", APP_TEMPLATE), "shortcode", "add", SHORTCODE, "--name", "Bench paybill")
+    app = _env("app", APP_TEMPLATE)
+    _manage(app, "shortcode", "add", SHORTCODE, "--name", "Bench paybill", *AMOUNT_LIMITS)
+    _manage(app, "shortcode", "add", MEMBER_SHORTCODE, *AMOUNT_LIMITS, "--require-active-member")
     if (ROOT / "members" / "management" / "commands" / "import_members.py").exists():
         _manage(_env("app", APP_TEMPLATE), "import_members", str(_members_csv()), "--no-progress")
     _manage(_env("baseline", BASELINE_TEMPLATE), "migrate", "--run-syncdb", "--noinput")
@@ -339,6 +348,8 @@ def _env(project: str, db: str) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="config.settings" if project == "app" else "bench.baseline.settings",
         PYTHONDONTWRITEBYTECODE="1",
     )
+    if project == "app":
+        env.update(APP_ENV)
     return env
 
 
@@ -348,11 +359,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def capture_worker_command() -> list[str]:
-    """The capture worker exactly as `make serve` (config/serve.py) starts it."""
+def capture_worker_commands() -> list[list[str]]:
+    """The capture workers exactly as `make serve` (config/serve.py) starts them."""
     from config.serve import commands
 
-    return commands()["capture-worker"]
+    return [command for name, command in commands().items() if name.startswith("capture-worker")]
 
 
 @contextlib.contextmanager
@@ -363,7 +374,7 @@ def serve(variant: Variant, log: Path) -> Iterator[tuple[int, list[subprocess.Po
     env.update(PORT=str(port))
     commands = [variant.command(port)]
     if variant.project == "app":
-        commands.append(capture_worker_command())
+        commands += capture_worker_commands()
     with log.open("w") as out:
         procs = [
             subprocess.Popen(  # noqa: S603 (our own servers and arguments)
@@ -473,8 +484,9 @@ def measure(
         db = _db(variant)
         server0 = sum(_tree_cpu_s(p.pid) for p in procs)
         pg0, busy0 = _postgres_cpu_s(db), _busy_cpu_s()
-        if capture_paused and len(procs) > 1:
-            procs[1].send_signal(signal.SIGSTOP)
+        if capture_paused:
+            for worker in procs[1:]:
+                worker.send_signal(signal.SIGSTOP)
         result = loadgen.run(
             host="127.0.0.1", port=port, requests=raw, connections=CONNECTIONS, expect=ACCEPTED
         )
@@ -485,8 +497,9 @@ def measure(
             - (_postgres_cpu_s(db) - pg0)
             - result.client_cpu_s
         )
-        if capture_paused and len(procs) > 1:
-            procs[1].send_signal(signal.SIGCONT)
+        if capture_paused:
+            for worker in procs[1:]:
+                worker.send_signal(signal.SIGCONT)
         drain = _wait_captured(variant, run_prefix + "M")
         # CPU until the last payment is stored: the capture worker's share is part of the cost.
         server_cpu = sum(_tree_cpu_s(p.pid) for p in procs) - server0
@@ -613,16 +626,27 @@ def machine() -> dict:
     }
 
 
+PARTS = ("burst", "validation", "sustained")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench capture", description=__doc__)
-    parser.add_argument("--requests", type=int, default=3000, help="measured requests per variant")
+    parser.add_argument(
+        "--parts",
+        default=",".join(PARTS),
+        help="which measurements, comma-separated: burst (confirmations, server variants), "
+        "validation (validation beside confirmation, bench/validation.py), sustained "
+        "(payments stored per second under continuous load, bench/sustained.py)",
+    )
+    parser.add_argument("--requests", type=int, default=3000, help="measured requests per batch")
     parser.add_argument("--warmup", type=int, default=300)
     parser.add_argument("--duplicates", type=float, default=0.2, help="share of redeliveries")
     parser.add_argument(
         "--variants",
         default="default",
-        help="'default' (baseline, production config, a few alternatives), 'all', or "
-        "comma-separated names: " + ", ".join(v.name for v in [BASELINE, PRODUCTION, *VARIANTS]),
+        help="burst: 'default' (the baseline and `make serve`), 'compare' (and the other "
+        "servers measured for decision #12), 'all', or comma-separated names: "
+        + ", ".join(v.name for v in [BASELINE, PRODUCTION, *VARIANTS]),
     )
     parser.add_argument(
         "--max-other",
@@ -635,20 +659,78 @@ def main(argv: list[str] | None = None) -> int:
         "--rounds",
         type=int,
         default=3,
-        help="times the baseline and `make serve` are measured back to back (the verdict is "
-        "their median)",
+        help="burst: times the baseline and `make serve` are measured back to back (the "
+        "verdict is their median)",
+    )
+    parser.add_argument(
+        "--validation-rounds", type=int, default=3, help="validation: rounds (median verdict)"
+    )
+    parser.add_argument(
+        "--seconds", type=float, default=60, help="sustained: seconds of load per run"
+    )
+    parser.add_argument(
+        "--sustained-rounds", type=int, default=2, help="sustained: rounds (median verdict)"
+    )
+    parser.add_argument(
+        "--app-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for the app's processes (repeatable), e.g. C2B_CAPTURE_BUSY_PERCENT=100 "
+        "to measure another pacing; shown in the output",
+    )
+    parser.add_argument(
+        "--sustained-app-only",
+        action="store_true",
+        help="sustained: diagnostic, measure `make serve` alone (no baseline, no verdict)",
     )
     parser.add_argument("--keep-db", action="store_true", help="leave the databases behind")
     parser.add_argument(
         "--capture-paused",
         action="store_true",
-        help="diagnostic: pause the capture worker (SIGSTOP) while the load runs, to see what "
-        "the web server does alone; it captures the backlog afterwards",
+        help="diagnostic: pause the capture workers (SIGSTOP) while the burst runs, to see what "
+        "the web server does alone; they capture the backlog afterwards",
     )
     args = parser.parse_args(argv)
+    APP_ENV.update(item.split("=", 1) for item in args.app_env)
+    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        parser.error(f"unknown parts {sorted(unknown)}; choose from {', '.join(PARTS)}")
 
+    info = machine()
+    print(
+        f"Capture benchmark, {info['date']}: {info['cpus']} CPUs ({info['model']}), "
+        f"{info['mem_gib']} GiB; Python {info['python']}, Django {info['django']}, "
+        f"granian {info['granian']}, gunicorn {info['gunicorn']}, psycopg {info['psycopg']}, "
+        f"PostgreSQL {info['postgresql']}"
+    )
+    if APP_ENV:
+        print("App settings: " + ", ".join(f"{k}={v}" for k, v in APP_ENV.items()))
+    prepare_templates()
+    status = 0
+    try:
+        if "burst" in parts:
+            status |= burst(args, info)
+        if "validation" in parts:
+            from bench import validation
+
+            status |= validation.run(args)
+        if "sustained" in parts:
+            from bench import sustained
+
+            status |= sustained.run(args)
+    finally:
+        if not args.keep_db:
+            drop_all()
+    return status
+
+
+def burst(args: argparse.Namespace, info: dict) -> int:
     known = {v.name: v for v in [BASELINE, PRODUCTION, *VARIANTS]}
     if args.variants == "default":
+        chosen = [BASELINE, PRODUCTION]
+    elif args.variants == "compare":
         chosen = [BASELINE, PRODUCTION, *(known[n] for n in ALTERNATIVES)]
     elif args.variants == "all":
         chosen = [BASELINE, PRODUCTION, *VARIANTS]
@@ -658,41 +740,31 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"Not installed, skipped: {', '.join(missing)} (pip install -e '.[bench]')")
     chosen = [v for v in chosen if v.available]
-    info = machine()
     print(
-        f"Capture benchmark, {info['date']}: {info['cpus']} CPUs ({info['model']}), "
-        f"{info['mem_gib']} GiB; Python {info['python']}, Django {info['django']}, "
-        f"granian {info['granian']}, gunicorn {info['gunicorn']}, psycopg {info['psycopg']}, "
-        f"PostgreSQL {info['postgresql']}"
+        f"\n== Burst: {CONNECTIONS} connections, closed loop, {args.requests} measured "
+        f"confirmations per variant after {args.warmup} warm-up, {args.duplicates:.0%} exact "
+        "redeliveries ==",
+        flush=True,
     )
-    print(
-        f"{CONNECTIONS} connections, closed loop, {args.requests} measured requests per variant "
-        f"after {args.warmup} warm-up, {args.duplicates:.0%} exact redeliveries\n"
-    )
-    prepare_templates()
     outcomes: list[Outcome] = []
     pairs: list[tuple[Outcome, Outcome]] = []  # (baseline, production), one per round
-    try:
-        _header()
-        paired = BASELINE in chosen and PRODUCTION in chosen
-        for round_ in range(args.rounds if paired else 0):
-            # Alternate the order: whichever runs first meets a fresher machine.
-            order = [BASELINE, PRODUCTION] if round_ % 2 == 0 else [PRODUCTION, BASELINE]
-            got = {}
-            for variant in order:
-                got[variant.name] = outcome = _measure_quietly(variant, args)
-                outcomes.append(outcome)
-                _print_row(outcome)
-            pairs.append((got[BASELINE.name], got[PRODUCTION.name]))
-        for variant in chosen:
-            if paired and variant in (BASELINE, PRODUCTION):
-                continue
-            outcome = _measure_quietly(variant, args)
+    _header()
+    paired = BASELINE in chosen and PRODUCTION in chosen
+    for round_ in range(args.rounds if paired else 0):
+        # Alternate the order: whichever runs first meets a fresher machine.
+        order = [BASELINE, PRODUCTION] if round_ % 2 == 0 else [PRODUCTION, BASELINE]
+        got = {}
+        for variant in order:
+            got[variant.name] = outcome = _measure_quietly(variant, args)
             outcomes.append(outcome)
             _print_row(outcome)
-    finally:
-        if not args.keep_db:
-            drop_all()
+        pairs.append((got[BASELINE.name], got[PRODUCTION.name]))
+    for variant in chosen:
+        if paired and variant in (BASELINE, PRODUCTION):
+            continue
+        outcome = _measure_quietly(variant, args)
+        outcomes.append(outcome)
+        _print_row(outcome)
 
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "capture.json").write_text(

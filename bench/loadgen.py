@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -98,18 +99,32 @@ def request_bytes(host: str, port: int, path: str, body: bytes) -> bytes:
     ).encode() + body
 
 
-def run(*, host: str, port: int, requests: list[bytes], connections: int, expect: bytes) -> Result:
+def run(
+    *,
+    host: str,
+    port: int,
+    requests: Iterable[bytes],
+    connections: int,
+    expect: bytes,
+    result: Result | None = None,
+) -> Result:
     """Send every raw request once, over ``connections`` concurrent connections, in order.
 
-    A response counts as good when it is a 200 whose body contains ``expect``.
+    A response counts as good when it is a 200 whose body contains ``expect``. ``requests`` may
+    be a generator (a sustained run makes new ones until its deadline); pass ``result`` to
+    watch it fill from another thread while the run goes on.
     """
-    return asyncio.run(_run(host, port, requests, connections, expect))
+    return asyncio.run(_run(host, port, requests, connections, expect, result or Result()))
 
 
 async def _run(
-    host: str, port: int, requests: list[bytes], connections: int, expect: bytes
+    host: str,
+    port: int,
+    requests: Iterable[bytes],
+    connections: int,
+    expect: bytes,
+    result: Result,
 ) -> Result:
-    result = Result()
     queue = iter(requests)
 
     async def worker() -> None:

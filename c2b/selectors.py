@@ -14,6 +14,12 @@ from c2b.models import Payment, Shortcode, ValidationDecision
 _known_shortcodes: dict[str, float] = {}
 KNOWN_SHORTCODE_SECONDS = 60.0
 
+# Validation's copy of the shortcode table in this process, and when it was read (_clock()).
+SHORTCODE_RULES_SECONDS = 1.0
+_rules: dict[str, Shortcode] = {}
+_rules_read_at: float | None = None
+_clock = time.monotonic
+
 
 def shortcode_is_known(number: str) -> bool:
     """Whether a shortcode with this number is configured, enabled or not.
@@ -34,9 +40,32 @@ def shortcode_is_known(number: str) -> bool:
     return False
 
 
+def shortcode_rules(number: str) -> Shortcode | None:
+    """The shortcode with this number as validation applies it, or ``None`` if there is none.
+
+    Every validation asks, and the payer's phone waits for the answer, so each process keeps a
+    copy of the whole (small) shortcode table and reads it again once it is
+    ``SHORTCODE_RULES_SECONDS`` old: a change made anywhere (the admin in another web process,
+    ``manage.py shortcode``, another host, plain SQL) applies everywhere within a second, with
+    no signal that would have to reach every process. A number the copy lacks is read again at
+    once, so a shortcode added a moment ago is known immediately. The objects are shared by
+    every request of the process: read them, never change them.
+    """
+    global _rules, _rules_read_at
+    now = _clock()
+    stale = _rules_read_at is None or now - _rules_read_at >= SHORTCODE_RULES_SECONDS
+    if stale or number not in _rules:
+        _rules = {shortcode.number: shortcode for shortcode in Shortcode.objects.all()}
+        _rules_read_at = now
+    return _rules.get(number)
+
+
 def known_shortcodes_forget(**kwargs) -> None:
-    """Forget every remembered answer (connected to shortcode saves and deletes)."""
+    """Forget every remembered answer and copy (connected to shortcode saves and deletes, which
+    so take effect at once in the process that makes them)."""
+    global _rules_read_at
     _known_shortcodes.clear()
+    _rules_read_at = None
 
 
 def payments_filter(

@@ -15,7 +15,11 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from c2b.models import CallbackReceipt
-from c2b.services.callbacks import callback_receipt_answer, callback_receipt_store
+from c2b.services.callbacks import (
+    callback_receipt_answer,
+    callback_receipt_store,
+    callback_validation_answer,
+)
 from core.requests import callback_read
 
 logger = logging.getLogger(__name__)
@@ -47,12 +51,21 @@ def c2b_callback(request: HttpRequest, token: str, kind: str) -> HttpResponse:
         return checked
     body, source_ip = checked
 
+    headers = {h: request.META[k] for h, k in KEPT_HEADERS.items() if k in request.META}
+    if kind == CallbackReceipt.Kind.VALIDATION:
+        # Decided first, then kept with its decision in one write (docs/decisions.md #17).
+        try:
+            outcome = callback_validation_answer(
+                body=body, headers=headers, source_ip=source_ip or None
+            )
+        except DatabaseError:
+            logger.exception("Database unavailable: C2B validation callback not answered")
+            return JsonResponse(UNAVAILABLE, status=503)
+        return JsonResponse(outcome.body, status=outcome.http_status)
+
     try:
         receipt = callback_receipt_store(
-            kind=CallbackReceipt.Kind(kind),
-            body=body,
-            headers={h: request.META[k] for h, k in KEPT_HEADERS.items() if k in request.META},
-            source_ip=source_ip or None,
+            kind=CallbackReceipt.Kind(kind), body=body, headers=headers, source_ip=source_ip or None
         )
     except DatabaseError:
         logger.exception("Database unavailable: C2B %s callback not stored", kind)

@@ -10,8 +10,11 @@ from django.utils import timezone
 
 from c2b.models import CallbackReceipt
 
-# Confirmations waiting longer than this mean no capture worker is running (or keeping up).
-CAPTURE_LATE_AFTER = timedelta(minutes=1)
+# Confirmations waiting longer than this mean no capture worker is running, or it is not keeping
+# up: a running worker keeps the oldest under 10 s even under sustained load (its pacing stops
+# resting at C2B_CAPTURE_CATCH_UP_SECONDS; docs/decisions.md #18), so twice that is late, and
+# /healthz and the dashboard say so within seconds, not minutes.
+CAPTURE_LATE_AFTER = timedelta(seconds=20)
 
 
 @dataclass(frozen=True)
@@ -24,10 +27,6 @@ class CaptureBacklog:
     @property
     def oldest_seconds(self) -> int:
         return int((timezone.now() - self.oldest).total_seconds()) if self.oldest else 0
-
-    @property
-    def oldest_minutes(self) -> int:
-        return self.oldest_seconds // 60
 
     @property
     def late(self) -> bool:

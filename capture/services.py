@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import traceback
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db import connection, transaction
@@ -39,12 +39,14 @@ STALE_AFTER = timedelta(minutes=1)
 
 @dataclass
 class CaptureReport:
-    """How many receipts of a batch ended in each state."""
+    """How many receipts of a batch ended in each state, and how many seconds the oldest of
+    them had waited when the batch was stored (what the worker's pacing goes by)."""
 
     processed: int = 0
     duplicate: int = 0
     conflict: int = 0
     failed: int = 0
+    waited: float = field(default=0.0, compare=False)
 
     @property
     def total(self) -> int:
@@ -52,7 +54,13 @@ class CaptureReport:
 
     def counts(self) -> dict[str, int]:
         """The non-zero counts by receipt status."""
-        return {status: n for status, n in vars(self).items() if n}
+        counts = {
+            Status.PROCESSED: self.processed,
+            Status.DUPLICATE: self.duplicate,
+            Status.CONFLICT: self.conflict,
+            Status.FAILED: self.failed,
+        }
+        return {str(status): n for status, n in counts.items() if n}
 
     def add(self, other: CaptureReport) -> None:
         self.processed += other.processed
@@ -68,7 +76,11 @@ def capture_pending(*, limit: int) -> CaptureReport:
     worker). Database outages propagate as ``DatabaseError`` with nothing half-written.
     """
     with transaction.atomic():
-        return _capture_claimed(list(_claimed(capture_queue())[:limit]))
+        receipts = list(_claimed(capture_queue())[:limit])
+        report = _capture_claimed(receipts)
+    if receipts:
+        report.waited = max(0.0, (timezone.now() - receipts[0].received_at).total_seconds())
+    return report
 
 
 def capture_receipts(*, receipts: QuerySet[CallbackReceipt]) -> CaptureReport:

@@ -11,8 +11,9 @@ from capture.selectors import capture_backlog
 
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 while the database answers, with the capture backlog for monitoring (a backlog
-    older than a minute means no capture worker is running); 503 when it does not answer."""
+    """200 while the database answers, with the capture backlog for monitoring (``late``: the
+    oldest confirmation has waited over ``CAPTURE_LATE_AFTER``, 20 s, so no capture worker is
+    running or it is not keeping up); 503 when the database does not answer."""
     try:
         backlog = capture_backlog()
     except DatabaseError:

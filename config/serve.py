@@ -21,6 +21,7 @@ which passes every line it prints through the same redaction as the app's own lo
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -36,9 +37,12 @@ from config.env import env_bool, env_int, env_list, env_str  # noqa: E402
 from core.redaction import redact  # noqa: E402
 from core.workers import stop_on_signals  # noqa: E402
 
-# Workers run at a lower CPU priority than the web server: M-Pesa waits for the callback's
-# answer, while a payment captured a second later loses nothing. In a burst the web server
-# answers at full speed and the workers catch up as it eases (docs/decisions.md #11).
+# The SMS worker runs at a lower CPU priority than the web server: M-Pesa waits for the
+# callback's answer, a receipt SMS sent a second later loses nothing. The capture worker does
+# not: under sustained load a niced worker was starved and payments waited minutes. It paces
+# itself instead, resting while the backlog is young, and runs as a batch process (Linux
+# SCHED_BATCH): the same share of the CPUs, but it never preempts the web server's answers
+# (docs/decisions.md #11, #18).
 WORKER_NICE = 10
 
 
@@ -89,15 +93,21 @@ def uwsgi_command(
     ]
 
 
-def worker_command(name: str) -> list[str]:
-    """``manage.py <name>`` at the workers' lower priority."""
-    return ["nice", "-n", str(WORKER_NICE), sys.executable, str(ROOT / "manage.py"), name]
+def worker_command(name: str, *, nice: int = WORKER_NICE, batch: bool = False) -> list[str]:
+    """``manage.py <name>``, at the workers' lower priority unless ``nice=0``; ``batch``: as a
+    batch process, where ``chrt`` (util-linux) can make it one."""
+    command = [sys.executable, str(ROOT / "manage.py"), name]
+    if nice:
+        command = ["nice", "-n", str(nice), *command]
+    if batch and shutil.which("chrt"):
+        command = ["chrt", "--batch", "0", *command]
+    return command
 
 
 def commands() -> dict[str, list[str]]:
     return {
         "web": web_command(),
-        "capture-worker": worker_command("capture_worker"),
+        "capture-worker": worker_command("capture_worker", nice=0, batch=True),
         "sms-worker": worker_command("sms_worker"),
     }
 

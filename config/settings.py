@@ -210,17 +210,34 @@ C2B_CALLBACK_BASE_URL = env_str("C2B_CALLBACK_BASE_URL", "http://127.0.0.1:8000"
 # The largest callback body stored (413 beyond, nothing written); M-Pesa's are under 1 KiB. The
 # proxy in front must allow at least this much (docs/operations.md: client_max_body_size).
 C2B_MAX_BODY_BYTES = 64 * 1024
-# The capture worker (manage.py capture_worker): confirmations per transaction, and how long an
-# idle worker waits before looking again (the most a payment waits after M-Pesa's callback).
+# The capture worker (manage.py capture_worker): confirmations per transaction while the backlog
+# is young, and the most when capture has fallen behind; how long an idle worker waits before
+# looking again (the most a payment waits after M-Pesa's callback when nothing else does).
 C2B_CAPTURE_BATCH_SIZE = env_int("C2B_CAPTURE_BATCH_SIZE", 50)
+C2B_CAPTURE_MAX_BATCH_SIZE = env_int("C2B_CAPTURE_MAX_BATCH_SIZE", 1000)
+if not 1 <= C2B_CAPTURE_BATCH_SIZE <= C2B_CAPTURE_MAX_BATCH_SIZE:
+    raise ImproperlyConfigured(
+        "C2B_CAPTURE_BATCH_SIZE must be at least 1 and at most C2B_CAPTURE_MAX_BATCH_SIZE "
+        f"(got {C2B_CAPTURE_BATCH_SIZE} and {C2B_CAPTURE_MAX_BATCH_SIZE})."
+    )
 C2B_CAPTURE_POLL_MS = env_int("C2B_CAPTURE_POLL_MS", 500)
-# While confirmations wait, a capture worker captures for at most this share of its time and rests
-# the remainder, so that it and its database work leave the CPUs to the web server answering
-# M-Pesa during a burst (docs/decisions.md #11). 100: never rests.
+# The worker's pacing (capture/pacing.py, docs/decisions.md #18): while the oldest confirmation
+# waiting is younger than C2B_CAPTURE_RELAXED_SECONDS, a worker captures for at most
+# C2B_CAPTURE_BUSY_PERCENT of its time and rests the remainder, so that a burst of callbacks is
+# answered first; the older it is, the less it rests, and from C2B_CAPTURE_CATCH_UP_SECONDS on it
+# never rests and its batches grow to C2B_CAPTURE_MAX_BATCH_SIZE.
 C2B_CAPTURE_BUSY_PERCENT = env_int("C2B_CAPTURE_BUSY_PERCENT", 25)
 if not 1 <= C2B_CAPTURE_BUSY_PERCENT <= 100:
     raise ImproperlyConfigured(
         f"C2B_CAPTURE_BUSY_PERCENT must be between 1 and 100 (got {C2B_CAPTURE_BUSY_PERCENT})."
+    )
+C2B_CAPTURE_RELAXED_SECONDS = env_int("C2B_CAPTURE_RELAXED_SECONDS", 2)
+C2B_CAPTURE_CATCH_UP_SECONDS = env_int("C2B_CAPTURE_CATCH_UP_SECONDS", 5)
+if not 0 <= C2B_CAPTURE_RELAXED_SECONDS <= C2B_CAPTURE_CATCH_UP_SECONDS:
+    raise ImproperlyConfigured(
+        "C2B_CAPTURE_RELAXED_SECONDS must be at least 0 and at most "
+        f"C2B_CAPTURE_CATCH_UP_SECONDS (got {C2B_CAPTURE_RELAXED_SECONDS} and "
+        f"{C2B_CAPTURE_CATCH_UP_SECONDS})."
     )
 
 # Safaricom's published callback source addresses (../shared/daraja.md, "Callback sources").

@@ -35,6 +35,19 @@ def test_healthz_says_when_confirmations_wait_too_long_for_capture(client, mpesa
     assert 299 <= capture["oldest_seconds"] <= 310
 
 
+@pytest.mark.parametrize(
+    ("waited", "late"), [(timedelta(seconds=5), False), (timedelta(seconds=30), True)]
+)
+def test_healthz_says_capture_is_late_within_seconds_not_minutes(
+    client, mpesa, paybill, waited, late
+):
+    mpesa.post("confirmation", load_payload("confirmation_v2_masked"))
+    CallbackReceipt.objects.update(received_at=timezone.now() - waited)
+
+    # A running worker keeps the oldest under 10 s: half a minute of waiting is news.
+    assert client.get("/healthz").json()["capture"]["late"] is late
+
+
 def test_healthz_is_503_when_the_database_is_unreachable(client):
     with mock.patch("capture.views.capture_backlog", side_effect=OperationalError("down")):
         response = client.get("/healthz")

@@ -38,13 +38,29 @@ def test_the_web_server_always_runs_with_its_output_redacted():
     assert command[5:] == serve.uwsgi_command(port=9100)
 
 
-def test_workers_run_at_a_lower_priority_than_the_web_server():
+def test_the_sms_worker_runs_at_a_lower_priority_than_the_web_server():
     commands = serve.commands()
-    assert commands["capture-worker"][:3] == ["nice", "-n", "10"]
-    assert commands["capture-worker"][-1] == "capture_worker"
+    assert commands["sms-worker"][:3] == ["nice", "-n", "10"]
     assert commands["sms-worker"][-1] == "sms_worker"
     assert commands["web"][0] != "nice"
     assert commands["web"] == serve.web_command()
+
+
+def test_the_capture_worker_runs_at_the_web_servers_priority_as_a_batch_process(monkeypatch):
+    # Niced, it was starved under sustained load and payments waited minutes; as a batch
+    # process it keeps its share but never preempts an answer (decisions #18).
+    monkeypatch.setattr(serve.shutil, "which", lambda name: f"/usr/bin/{name}")
+    command = serve.commands()["capture-worker"]
+    assert command[:3] == ["chrt", "--batch", "0"]
+    assert "nice" not in command
+    assert command[-1] == "capture_worker"
+
+
+def test_without_chrt_the_capture_worker_still_runs(monkeypatch):
+    monkeypatch.setattr(serve.shutil, "which", lambda name: None)
+    command = serve.commands()["capture-worker"]
+    assert command[0] == sys.executable
+    assert command[-1] == "capture_worker"
 
 
 def test_when_one_process_dies_the_others_are_stopped_and_serve_fails(monkeypatch):

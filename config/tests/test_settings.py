@@ -61,6 +61,25 @@ def test_capture_busy_share_outside_1_to_100_percent_stops_the_app_naming_the_va
     assert "C2B_CAPTURE_BUSY_PERCENT must be between 1 and 100 (got 0)" in result.stderr
 
 
+def test_capture_batch_over_its_maximum_stops_the_app_naming_both_variables():
+    result = start_django(
+        DJANGO_DEBUG="true", C2B_CAPTURE_BATCH_SIZE="600", C2B_CAPTURE_MAX_BATCH_SIZE="500"
+    )
+    assert result.returncode != 0
+    assert "C2B_CAPTURE_BATCH_SIZE must be at least 1 and at most C2B_CAPTURE_MAX_BATCH_SIZE" in (
+        result.stderr
+    )
+
+
+def test_capture_relaxed_beyond_catch_up_stops_the_app_naming_both_variables():
+    result = start_django(
+        DJANGO_DEBUG="true", C2B_CAPTURE_RELAXED_SECONDS="9", C2B_CAPTURE_CATCH_UP_SECONDS="5"
+    )
+    assert result.returncode != 0
+    assert "C2B_CAPTURE_RELAXED_SECONDS must be at least 0 and at most" in result.stderr
+    assert "C2B_CAPTURE_CATCH_UP_SECONDS (got 9 and 5)" in result.stderr
+
+
 def test_malformed_boolean_names_the_variable(monkeypatch):
     monkeypatch.setenv("SOME_FLAG", "maybe")
     with pytest.raises(ImproperlyConfigured, match="SOME_FLAG must be true or false"):

@@ -40,6 +40,13 @@ def duration(minutes: int) -> str:
 
 
 @register.filter
+def waited(seconds: int) -> str:
+    """A wait given in seconds: ``45 s`` under a minute, else as ``duration`` says it."""
+    seconds = int(seconds)
+    return f"{seconds} s" if seconds < 60 else duration(seconds // 60)
+
+
+@register.filter
 def pretty_body(receipt: object) -> str:
     """The stored body re-indented for reading when it is plain JSON, else ``""`` (the page then
     shows only the body as received). Re-serialising hides duplicate keys and exact bytes, so

@@ -141,6 +141,21 @@ def test_the_page_warns_when_confirmations_wait_for_a_capture_worker(
     assert "Is the capture worker running?" in body
 
 
+def test_the_page_warns_seconds_after_capture_falls_behind_not_minutes(
+    staff_client, main_paybill, mpesa, payload
+):
+    import re
+
+    from c2b.models import CallbackReceipt
+
+    mpesa.post("confirmation", payload("confirmation_v2_masked"))
+    CallbackReceipt.objects.update(received_at=datetime.now(EAT) - timedelta(seconds=45))
+
+    body = staff_client.get("/").content.decode()
+    assert "Payments not captured yet" in body
+    assert re.search(r"the oldest has waited (4[5-9]|5[0-9]) s\.", body)
+
+
 @pytest.mark.parametrize(
     ("env", "message"),
     [

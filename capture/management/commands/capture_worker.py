@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from capture.pacing import Pacing
 from capture.services import CaptureReport, capture_pending
 from core.workers import Progress, run_worker, stop_on_signals
 
@@ -21,7 +22,8 @@ class Command(BaseCommand):
             "--batch",
             type=int,
             default=None,
-            help="Confirmations per transaction (default C2B_CAPTURE_BATCH_SIZE).",
+            help="Confirmations per transaction, always (default: from C2B_CAPTURE_BATCH_SIZE, "
+            "growing to C2B_CAPTURE_MAX_BATCH_SIZE when capture falls behind).",
         )
         parser.add_argument(
             "--poll",
@@ -31,27 +33,41 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, once=False, batch=None, poll=None, **options):
-        batch = batch or settings.C2B_CAPTURE_BATCH_SIZE
+        pacing = Pacing(
+            busy_share=settings.C2B_CAPTURE_BUSY_PERCENT / 100,
+            relaxed_seconds=settings.C2B_CAPTURE_RELAXED_SECONDS,
+            catch_up_seconds=settings.C2B_CAPTURE_CATCH_UP_SECONDS,
+            batch=batch or settings.C2B_CAPTURE_BATCH_SIZE,
+            max_batch=batch or settings.C2B_CAPTURE_MAX_BATCH_SIZE,
+        )
         poll = settings.C2B_CAPTURE_POLL_MS / 1000 if poll is None else poll
-        busy_share = settings.C2B_CAPTURE_BUSY_PERCENT / 100
         verbose = options["verbosity"] > 1
         total = CaptureReport()
+        last = {"size": pacing.batch, "waited": 0.0}
 
         def step() -> Progress:
-            report = capture_pending(limit=batch)
+            size = last["size"]
+            report = capture_pending(limit=size)
             total.add(report)
             if verbose and report.total:
-                self.stderr.write(f"capture_worker: {_summary(report)}")
-            return Progress(done=report.total, more=report.total >= batch)
+                self.stderr.write(
+                    f"capture_worker: {_summary(report)} (oldest waited {report.waited:.1f} s)"
+                )
+            full = report.total >= size
+            last["waited"] = report.waited
+            last["size"] = pacing.next_batch(size, full=full, waited=report.waited)
+            return Progress(done=report.total, more=full)
 
         def pace(progress: Progress, busy_seconds: float) -> float:
-            # Rest so that capturing takes at most busy_share of the time: a burst of callbacks
-            # is answered first (docs/decisions.md #11).
-            return busy_seconds * (1 / busy_share - 1)
+            # Rest while the backlog is young, so a burst of callbacks is answered first; the
+            # longer payments have waited, the less (docs/decisions.md #18).
+            return pacing.rest(busy_seconds=busy_seconds, waited=last["waited"])
 
         self.stderr.write(
-            f"capture_worker: batches of {batch}, polling every {poll:g} s, busy at most "
-            f"{settings.C2B_CAPTURE_BUSY_PERCENT}% of the time"
+            f"capture_worker: batches of {pacing.batch} to {pacing.max_batch}, polling every "
+            f"{poll:g} s; busy at most {settings.C2B_CAPTURE_BUSY_PERCENT}% of the time while "
+            f"the oldest waited under {pacing.relaxed_seconds:g} s, never resting from "
+            f"{pacing.catch_up_seconds:g} s"
         )
         with stop_on_signals() as stop:
             run_worker(step, stop=stop, poll_seconds=poll, once=once, pace=pace)
