@@ -131,7 +131,7 @@ def _seed(payments: int, reseed: bool) -> None:
                 trans_id, transaction_type, trans_time, amount, shortcode_id,
                 business_short_code, bill_ref_number, invoice_number, org_account_balance,
                 third_party_trans_id, msisdn, first_name, middle_name, last_name, extra,
-                created_at, source)
+                created_at, source, reconciled, amended)
             SELECT
                 -- A bijection of i onto 36 bits: unique, but not in time order (like receipts).
                 'S' || upper(lpad(to_hex((i::bigint * 2654435761) %% 68719476736), 9, '0')),
@@ -153,7 +153,7 @@ def _seed(payments: int, reseed: bool) -> None:
                 CASE WHEN i %% 4 = 0 THEN '' ELSE (%(last)s::text[])[1 + member %% %(nlast)s] END,
                 '{}'::jsonb,
                 at + interval '2 seconds',
-                'callback'
+                'callback', '', ''
             FROM (
                 SELECT i,
                        1 + (CASE WHEN i %% 10 < 6 THEN 0 WHEN i %% 10 < 8 THEN 1
