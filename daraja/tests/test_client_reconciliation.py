@@ -23,14 +23,7 @@ RESULT_URL = "https://capture.example.co.ke/api/v1/status/t/result"
 TIMEOUT_URL = "https://capture.example.co.ke/api/v1/status/t/timeout"
 CREDENTIAL = "aGlkZGVuLWNyZWRlbnRpYWwtdmFsdWU="
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_cache")]
 
 
 @pytest.fixture

@@ -4,35 +4,14 @@ import contextlib
 import math
 from decimal import Decimal
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from daraja.errors import DarajaError
 from daraja.pull import PullPage, parse_query_reply, parse_record, sweep
 from daraja.tests.fakes import END, START, FakePull, everything, ids
+from daraja.tests.strategies import PARSER, json_values
 
-PARSER = settings(
-    max_examples=200,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-
-scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats()
-    | st.decimals(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=20)
-)
-json_values = st.recursive(
-    scalars,
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
-    ),
-    max_leaves=25,
-)
 RECORD_KEYS = [
     "transactionId",
     "trxDate",
