@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 from bench import capture
 
@@ -18,6 +17,9 @@ PARTS = ("capture", "staff", "reconcile", "all")
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] in (["-h"], ["--help"]):
+        print(__doc__)
+        return 0
     part, rest = ("all", argv)
     if argv and argv[0] in PARTS:
         part, rest = argv[0], argv[1:]
@@ -25,13 +27,9 @@ def main(argv: list[str]) -> int:
     if part in ("capture", "all"):
         status |= capture.main(rest if part == "capture" else [])
     if part in ("staff", "all"):
-        if (Path(__file__).parent / "staff_scale.py").exists():
-            print("\n== Staff web app at scale (bench.staff_scale) ==", flush=True)
-            cmd = [sys.executable, "-m", "bench.staff_scale", *(rest if part == "staff" else [])]
-            status |= subprocess.run(cmd, check=False).returncode  # noqa: S603
-        elif part == "staff":
-            print("bench/staff_scale.py does not exist yet: nothing to run.")
-            return 1
+        print("\n== Staff web app at scale (bench.staff_scale) ==", flush=True)
+        cmd = [sys.executable, "-m", "bench.staff_scale", *(rest if part == "staff" else [])]
+        status |= subprocess.run(cmd, check=False).returncode  # noqa: S603
     if part in ("reconcile", "all"):
         print("\n== Reconciliation at scale (bench.reconcile) ==", flush=True)
         cmd = [sys.executable, "-m", "bench.reconcile", *(rest if part == "reconcile" else [])]

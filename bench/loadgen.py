@@ -38,6 +38,18 @@ class Result:
             return float("nan")
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
+    @property
+    def failures(self) -> int:
+        return len(self.errors) + self.bad_bodies
+
+    def latency_ms(self) -> dict[str, float]:
+        """The answer-time summary every report prints: median, p99 and worst, in milliseconds."""
+        return {
+            "p50_ms": round(self.percentile(0.50) * 1000, 2),
+            "p99_ms": round(self.percentile(0.99) * 1000, 2),
+            "max_ms": round(max(self.latencies_s, default=0) * 1000, 2),
+        }
+
 
 class _Connection:
     def __init__(self, host: str, port: int, result: Result) -> None:

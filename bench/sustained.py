@@ -102,10 +102,8 @@ class SustainedOutcome:
             "stored_per_s": round(self.stored_per_s, 1),
             "drain_s": round(self.drain_s, 2),
             "oldest_max_s": round(self.oldest_max_s, 2),
-            "p50_ms": round(r.percentile(0.50) * 1000, 2),
-            "p99_ms": round(r.percentile(0.99) * 1000, 2),
-            "max_ms": round(max(r.latencies_s, default=0) * 1000, 2),
-            "errors": len(r.errors) + r.bad_bodies,
+            **r.latency_ms(),
+            "errors": r.failures,
             "receipts": self.receipts,
             "consistent": self.consistent,
             "cpu_ms_per_payment": {

@@ -106,7 +106,7 @@ class Sender:
 def _print(round_: int, kind: Kind, result: loadgen.Result, other: float) -> None:
     print(
         f"round {round_}  {kind.name:36} {result.rps:8.1f} {result.percentile(0.5) * 1000:8.2f} "
-        f"{result.percentile(0.99) * 1000:8.2f} {len(result.errors) + result.bad_bodies:>5} "
+        f"{result.percentile(0.99) * 1000:8.2f} {result.failures:>5} "
         f"{other:6.0%}",
         flush=True,
     )
@@ -153,9 +153,8 @@ def run(args: argparse.Namespace) -> int:
         {
             name: {
                 "rps": round(r.rps, 1),
-                "p50_ms": round(r.percentile(0.5) * 1000, 2),
-                "p99_ms": round(r.percentile(0.99) * 1000, 2),
-                "errors": len(r.errors) + r.bad_bodies,
+                **r.latency_ms(),
+                "errors": r.failures,
             }
             for name, r in got.items()
         }
