@@ -9,7 +9,10 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
+import respx
+from django.core.cache import cache
 from django.test import Client
 
 import factories
@@ -87,3 +90,15 @@ class CallbackClient:
 @pytest.fixture
 def mpesa(client: Client) -> CallbackClient:
     return CallbackClient(client)
+
+
+@pytest.fixture
+def daraja():
+    """Daraja at the tests' base URL, already handing out an OAuth token; add routes per test."""
+    cache.clear()
+    with respx.mock(base_url="https://daraja.test", assert_all_called=False) as mock:
+        mock.get("/oauth/v1/generate").mock(
+            return_value=httpx.Response(200, json={"access_token": "tok", "expires_in": "3599"})
+        )
+        yield mock
+    cache.clear()

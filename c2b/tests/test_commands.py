@@ -8,8 +8,6 @@ from decimal import Decimal
 
 import httpx
 import pytest
-import respx
-from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django.utils import timezone
@@ -111,17 +109,6 @@ def test_default_shortcode_from_environment_is_created_once():
 
 
 # --- register_urls / simulate_c2b -----------------------------------------------------------
-
-
-@pytest.fixture
-def daraja():
-    cache.clear()
-    with respx.mock(base_url="https://daraja.test", assert_all_called=False) as mock:
-        mock.get("/oauth/v1/generate").mock(
-            return_value=httpx.Response(200, json={"access_token": "tok", "expires_in": "3599"})
-        )
-        yield mock
-    cache.clear()
 
 
 def test_register_urls_registers_every_enabled_shortcode_with_its_settings(daraja, make_shortcode):

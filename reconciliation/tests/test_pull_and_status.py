@@ -6,8 +6,6 @@ from decimal import Decimal
 
 import httpx
 import pytest
-import respx
-from django.core.cache import cache
 from django.core.management import CommandError, call_command
 
 from c2b.models import Payment, Shortcode
@@ -20,17 +18,6 @@ from reconciliation.status import VerifyRefused, payment_verify
 pytestmark = pytest.mark.django_db
 
 RESULT_URL = "/api/v1/daraja/test-callback-token-0123456789abcdef/status-result"
-
-
-@pytest.fixture
-def daraja():
-    cache.clear()
-    with respx.mock(base_url="https://daraja.test", assert_all_called=False) as mock:
-        mock.get("/oauth/v1/generate").mock(
-            return_value=httpx.Response(200, json={"access_token": "tok", "expires_in": "3599"})
-        )
-        yield mock
-    cache.clear()
 
 
 # --- Pull -------------------------------------------------------------------------------------
@@ -291,3 +278,25 @@ def test_a_queue_timeout_is_an_error_asking_again(daraja, client, paybill, initi
     check.refresh_from_db()
     assert check.verdict == StatusCheck.Verdict.ERROR
     assert "ask again" in check.detail
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["pull_transactions", "--shortcode", "999999"],
+        ["pull_register", "--shortcode", "999999"],
+        ["verify_payment", "UKU0000001", "--shortcode", "999999"],
+        ["reconcile", "--shortcode", "999999"],
+    ],
+)
+def test_reconciliation_commands_name_an_unknown_shortcode(command, paybill, daraja):
+    with pytest.raises(CommandError, match="Unknown shortcode 999999: add it with"):
+        call_command(*command)
+    assert not daraja.calls
+
+
+def test_scheduled_pull_with_no_enabled_shortcode_fails_loudly(paybill, daraja):
+    Shortcode.objects.update(enabled=False)
+    with pytest.raises(CommandError, match="No enabled shortcodes"):
+        call_command("pull_transactions")
+    assert not PullSweep.objects.exists()

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from c2b.models import Shortcode
+from c2b.management.shortcodes import shortcodes_chosen
 from c2b.services.shortcodes import shortcode_register_urls
 from daraja.errors import CallbackURLRejected, DarajaError
 
@@ -14,16 +14,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, shortcode=None, **options):
-        if shortcode:
-            shortcodes = list(Shortcode.objects.filter(number=shortcode))
-            if not shortcodes:
-                raise CommandError(
-                    f"Unknown shortcode {shortcode}: add it with 'manage.py shortcode add'."
-                )
-        else:
-            shortcodes = list(Shortcode.objects.filter(enabled=True))
-            if not shortcodes:
-                raise CommandError("No enabled shortcodes: add one with 'manage.py shortcode add'.")
+        shortcodes = shortcodes_chosen(shortcode)
         failures = 0
         for code in shortcodes:
             try:

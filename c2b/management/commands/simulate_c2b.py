@@ -2,7 +2,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.management.base import BaseCommand, CommandError
 
-from c2b.models import Shortcode
+from c2b.management.shortcodes import shortcode_named
 from c2b.services.shortcodes import shortcode_simulate
 from daraja.errors import DarajaError
 
@@ -27,11 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("--account", default="", help="BillRefNumber (paybills).")
 
     def handle(self, *args, shortcode, amount, msisdn, account, **options):
-        code = Shortcode.objects.filter(number=shortcode).first()
-        if code is None:
-            raise CommandError(
-                f"Unknown shortcode {shortcode}: add it with 'manage.py shortcode add'."
-            )
+        code = shortcode_named(shortcode)
         try:
             result = shortcode_simulate(
                 shortcode=code, amount=amount, msisdn=msisdn, account=account

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from c2b.models import Shortcode
+from c2b.management.shortcodes import shortcode_named
 from daraja.errors import DarajaError
 from reconciliation.pull import pull_register
 
@@ -15,9 +15,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, shortcode, nominated_number="", **options):
-        code = Shortcode.objects.filter(number=shortcode).first()
-        if code is None:
-            raise CommandError(f"Unknown shortcode {shortcode}.")
+        code = shortcode_named(shortcode)
         try:
             reply = pull_register(shortcode=code, nominated_number=nominated_number)
         except DarajaError as exc:

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from c2b.models import Shortcode
+from c2b.management.shortcodes import shortcodes_chosen
 from daraja.errors import DarajaError
 from reconciliation.pull import MAX_HOURS, pull_transactions
 
@@ -18,13 +18,8 @@ class Command(BaseCommand):
     def handle(self, *args, shortcode="", hours=MAX_HOURS, **options):
         if not 1 <= hours <= MAX_HOURS:
             raise CommandError(f"--hours must be between 1 and {MAX_HOURS}.")
-        codes = Shortcode.objects.filter(enabled=True)
-        if shortcode:
-            codes = Shortcode.objects.filter(number=shortcode)
-            if not codes:
-                raise CommandError(f"Unknown shortcode {shortcode}.")
         failures = 0
-        for code in codes:
+        for code in shortcodes_chosen(shortcode):
             try:
                 sweep = pull_transactions(shortcode=code, hours=hours)
             except DarajaError as exc:

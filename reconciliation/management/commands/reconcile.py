@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from c2b.exports import write_csv
-from c2b.models import Shortcode
+from c2b.management.shortcodes import shortcode_named
 from core.eat import eat_moment
 from reconciliation.matching import reconciliation_run
 from reconciliation.reports import report_rows
@@ -28,11 +28,7 @@ class Command(BaseCommand):
     def handle(
         self, *args, shortcode="", since=None, until=None, backfill=False, report=None, **options
     ):
-        code = None
-        if shortcode:
-            code = Shortcode.objects.filter(number=shortcode).first()
-            if code is None:
-                raise CommandError(f"Unknown shortcode {shortcode}.")
+        code = shortcode_named(shortcode) if shortcode else None
         try:
             start = eat_moment(since) if since else None
             end = eat_moment(until, end_of_day=True) if until else None

@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from c2b.models import Shortcode
+from c2b.management.shortcodes import shortcode_named
 from daraja.errors import DarajaError
 from reconciliation.models import StatusCheck
 from reconciliation.status import VerifyRefused, payment_verify
@@ -20,11 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--wait", type=float, default=0, help="Seconds to wait for M-Pesa.")
 
     def handle(self, *args, trans_id, shortcode="", wait=0, **options):
-        code = None
-        if shortcode:
-            code = Shortcode.objects.filter(number=shortcode).first()
-            if code is None:
-                raise CommandError(f"Unknown shortcode {shortcode}.")
+        code = shortcode_named(shortcode) if shortcode else None
         try:
             check = payment_verify(trans_id=trans_id, shortcode=code, user="verify_payment")
         except (VerifyRefused, DarajaError) as exc:
