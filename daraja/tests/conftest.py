@@ -1,6 +1,8 @@
 import pytest
 from django.core.cache import cache
 
+from daraja.client import DarajaClient
+
 
 @pytest.fixture
 def fresh_cache():
@@ -8,3 +10,12 @@ def fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def client():
+    """A Daraja client at the tests' base URL, its token cache in Django's cache."""
+    with DarajaClient(
+        base_url="https://daraja.test", consumer_key="key", consumer_secret="secret", cache=cache
+    ) as c:
+        yield c

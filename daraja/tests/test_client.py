@@ -31,14 +31,6 @@ def daraja():
         yield mock
 
 
-@pytest.fixture
-def client():
-    with DarajaClient(
-        base_url=BASE, consumer_key="key", consumer_secret="secret", cache=cache
-    ) as c:
-        yield c
-
-
 def token_reply(token="tok-1", expires_in="3599"):
     return httpx.Response(200, json={"access_token": token, "expires_in": expires_in})
 
